@@ -1,0 +1,4 @@
+//! Embedded adapters: what the local API runs on instead of AWS.
+
+pub mod bus;
+pub mod store;

@@ -1,0 +1,740 @@
+//! SQLite store adapter: the local API's stand-in for the DynamoDB table.
+//!
+//! One SQLite table holds every item, with the same key columns as the DynamoDB table
+//! (`pk`, `sk`, `type`, `gsi1pk`, `gsi1sk`, `gsi2pk`, `gsi2sk`, `ttl`, `version`) and the record's
+//! own attributes as JSON text. The semantics are those of the store port
+//! ([`shared::store`]), which `tests/tests/store_conformance.rs` runs against this adapter
+//! and the DynamoDB one alike.
+//!
+//! One connection behind a mutex serves every caller: SQLite allows one writer at a time
+//! anyway, and holding the mutex across "read the current item, check the condition, write"
+//! is what makes conditional writes atomic between the tasks of one process. Each write also
+//! runs in a `BEGIN IMMEDIATE` transaction so that a second process on the same file cannot
+//! slip in between the read and the write.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use serde_json::{Map, Value};
+use shared::clock::Clock;
+use shared::store::{
+    Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, Update,
+    validate_attributes, validate_transaction,
+};
+
+/// How long a write waits for another process's lock on the file before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most items one query may examine (the port's documented bound).
+const MAX_QUERY_LIMIT: u32 = 1000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL,
+    sk TEXT NOT NULL,
+    type TEXT NOT NULL,
+    gsi1pk TEXT,
+    gsi1sk TEXT,
+    gsi2pk TEXT,
+    gsi2sk TEXT,
+    ttl INTEGER,
+    version INTEGER NOT NULL,
+    attrs TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+-- pk and sk close each index so that a GSI query can walk ties in (pk, sk) order and
+-- resume after a tie without sorting.
+CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk);
+CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk);
+";
+
+/// Every column of `items`, in the order [`read_item`] expects.
+const COLUMNS: &str = "pk, sk, type, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, version, attrs";
+
+/// The store port on a SQLite database: a file for the local API, memory for tests.
+///
+/// Cloning is cheap and shares the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates, with its parent directories and schema) the database at `path`.
+    /// Items expire by `clock`.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|err| StoreError::Unavailable(format!("creating {}: {err}", parent.display())))?;
+        }
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+        // WAL lets readers in other processes (a second local API, the sqlite3 shell) run
+        // while a write is in progress.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(unavailable)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Unavailable(format!(
+                "{} refused WAL mode (journal mode is {mode})",
+                path.display()
+            )));
+        }
+        // NORMAL is durable across application crashes in WAL mode; only a power cut can
+        // lose the last commits, which is fine for a local stand-in.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
+        Self::with_connection(conn, clock)
+    }
+
+    /// A fresh, empty in-memory database, gone when the store is dropped: for tests.
+    pub fn open_temporary(clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(unavailable)?;
+        Self::with_connection(conn, clock)
+    }
+
+    fn with_connection(conn: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            clock,
+        })
+    }
+
+    /// Runs `op` on the connection off the async runtime, with the clock's now in epoch
+    /// seconds read once the connection is ours (so a long wait for the lock cannot make
+    /// an item look live after it expired).
+    async fn run<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        let clock = Arc::clone(&self.clock);
+        tokio::task::spawn_blocking(move || {
+            // A panic while the lock was held unwound through rusqlite's transaction guard,
+            // which rolled back, so the connection is still consistent.
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = clock.now().timestamp();
+            op(&mut conn, now)
+        })
+        .await
+        .map_err(|err| StoreError::Unavailable(format!("store task failed: {err}")))?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        validate_key(key)?;
+        let key = key.clone();
+        self.run(move |conn, now| Ok(load(conn, &key)?.filter(|item| item.is_live(now))))
+            .await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        validate_item(&item)?;
+        validate_condition(&condition)?;
+        self.run(move |conn, now| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let current = load(&tx, &item.key)?;
+            if !holds(&condition, current.as_ref(), now) {
+                return Err(StoreError::ConditionFailed);
+            }
+            write(&tx, &item)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
+        validate_key(key)?;
+        validate_update(&update)?;
+        validate_condition(&condition)?;
+        let key = key.clone();
+        self.run(move |conn, now| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let current = load(&tx, &key)?;
+            let Some(current) = current.filter(|item| item.is_live(now) && holds(&condition, Some(item), now)) else {
+                return Err(StoreError::ConditionFailed);
+            };
+            let updated = apply_update(current, &update)?;
+            write(&tx, &updated)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        validate_key(key)?;
+        validate_condition(&condition)?;
+        let key = key.clone();
+        self.run(move |conn, now| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let current = load(&tx, &key)?;
+            if !holds(&condition, current.as_ref(), now) {
+                return Err(StoreError::ConditionFailed);
+            }
+            remove(&tx, &key)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
+        // Refuse malformed requests before touching storage, as DynamoDB does.
+        validate_transaction(&actions)?;
+        for action in &actions {
+            validate_key(action.key())?;
+            match action {
+                TxAction::Put { item, condition } => {
+                    validate_item(item)?;
+                    validate_condition(condition)?;
+                }
+                TxAction::Update { update, condition, .. } => {
+                    validate_update(update)?;
+                    validate_condition(condition)?;
+                }
+                TxAction::Delete { condition, .. } | TxAction::Check { condition, .. } => {
+                    validate_condition(condition)?;
+                }
+            }
+        }
+        self.run(move |conn, now| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            // Every action has its own key, so no action can change what another one's
+            // condition sees: checking them all against the state before the transaction,
+            // in order, finds the same first failure DynamoDB reports.
+            let mut writes = Vec::with_capacity(actions.len());
+            for (index, action) in actions.into_iter().enumerate() {
+                let failed = StoreError::TransactionConditionFailed { index };
+                let current = load(&tx, action.key())?;
+                match action {
+                    TxAction::Put { item, condition } => {
+                        if !holds(&condition, current.as_ref(), now) {
+                            return Err(failed);
+                        }
+                        writes.push(Write::Put(item));
+                    }
+                    TxAction::Update { update, condition, .. } => {
+                        let Some(current) =
+                            current.filter(|item| item.is_live(now) && holds(&condition, Some(item), now))
+                        else {
+                            return Err(failed);
+                        };
+                        writes.push(Write::Put(apply_update(current, &update)?));
+                    }
+                    TxAction::Delete { key, condition } => {
+                        if !holds(&condition, current.as_ref(), now) {
+                            return Err(failed);
+                        }
+                        writes.push(Write::Delete(key));
+                    }
+                    TxAction::Check { condition, .. } => {
+                        if !holds(&condition, current.as_ref(), now) {
+                            return Err(failed);
+                        }
+                    }
+                }
+            }
+            for pending in &writes {
+                match pending {
+                    Write::Put(item) => write(&tx, item)?,
+                    Write::Delete(key) => remove(&tx, key)?,
+                }
+            }
+            // Returning early above drops `tx`, which rolls back.
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.run(move |conn, now| run_query(conn, &query, now)).await
+    }
+}
+
+/// A write of a transaction, held back until every condition has been checked.
+enum Write {
+    Put(Item),
+    Delete(Key),
+}
+
+fn unavailable(err: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {err}"))
+}
+
+/// The stored item at `key`, live or not.
+fn load(conn: &Connection, key: &Key) -> Result<Option<Item>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"))
+        .map_err(unavailable)?
+        .query_row(params![key.pk, key.sk], read_row)
+        .optional()
+        .map_err(unavailable)?
+        .map(into_item)
+        .transpose()
+}
+
+/// The columns of one row, before the checks [`into_item`] makes.
+struct Row {
+    pk: String,
+    sk: String,
+    kind: String,
+    gsi1: (Option<String>, Option<String>),
+    gsi2: (Option<String>, Option<String>),
+    ttl: Option<i64>,
+    version: i64,
+    attrs: String,
+}
+
+/// Reads a row selected with [`COLUMNS`].
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        pk: row.get(0)?,
+        sk: row.get(1)?,
+        kind: row.get(2)?,
+        gsi1: (row.get(3)?, row.get(4)?),
+        gsi2: (row.get(5)?, row.get(6)?),
+        ttl: row.get(7)?,
+        version: row.get(8)?,
+        attrs: row.get(9)?,
+    })
+}
+
+fn into_item(row: Row) -> Result<Item, StoreError> {
+    let invalid = |what: String| StoreError::InvalidItem(format!("{} {}: {what}", row.pk, row.sk));
+    let version = u64::try_from(row.version).map_err(|_| invalid(format!("negative version {}", row.version)))?;
+    let attrs: Map<String, Value> =
+        serde_json::from_str(&row.attrs).map_err(|err| invalid(format!("attributes are not a JSON object: {err}")))?;
+    let index_key = |(pk, sk): (Option<String>, Option<String>)| match (pk, sk) {
+        (Some(pk), Some(sk)) => Some(IndexKey { pk, sk }),
+        _ => None,
+    };
+    Ok(Item {
+        key: Key { pk: row.pk, sk: row.sk },
+        kind: row.kind,
+        gsi1: index_key(row.gsi1),
+        gsi2: index_key(row.gsi2),
+        ttl: row.ttl,
+        version,
+        attrs,
+    })
+}
+
+/// Stores `item` whole, replacing whatever was at its key.
+fn write(conn: &Connection, item: &Item) -> Result<(), StoreError> {
+    let version = i64::try_from(item.version)
+        .map_err(|_| StoreError::InvalidRequest(format!("version {} is too large to store", item.version)))?;
+    let attrs = serde_json::to_string(&item.attrs).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))
+    .map_err(unavailable)?
+    .execute(params![
+        item.key.pk,
+        item.key.sk,
+        item.kind,
+        item.gsi1.as_ref().map(|k| &k.pk),
+        item.gsi1.as_ref().map(|k| &k.sk),
+        item.gsi2.as_ref().map(|k| &k.pk),
+        item.gsi2.as_ref().map(|k| &k.sk),
+        item.ttl,
+        version,
+        attrs,
+    ])
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn remove(conn: &Connection, key: &Key) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+        .map_err(unavailable)?
+        .execute(params![key.pk, key.sk])
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Whether `condition` holds for `current` (the stored item, live or not) at `now`.
+fn holds(condition: &Condition, current: Option<&Item>, now: i64) -> bool {
+    let live = current.filter(|item| item.is_live(now));
+    match condition {
+        Condition::Always => true,
+        Condition::Absent => live.is_none(),
+        Condition::Exists => live.is_some(),
+        Condition::VersionEquals(version) => live.is_some_and(|item| item.version == *version),
+        Condition::AttributeEquals { name, value } => live
+            .and_then(|item| item.attrs.get(name))
+            .is_some_and(|stored| json_equal(stored, value)),
+    }
+}
+
+/// Equality as DynamoDB sees it: numbers by value (`5` equals `5.0`), lists and maps
+/// element by element.
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => {
+            if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
+                a == b
+            } else if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
+                a == b
+            } else {
+                matches!((a.as_f64(), b.as_f64()), (Some(a), Some(b)) if a == b)
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(name, a)| b.get(name).is_some_and(|b| json_equal(a, b)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Refuses empty key strings, which DynamoDB refuses in key attributes: accepting them here
+/// would let the local API store what production cannot.
+fn validate_key(key: &Key) -> Result<(), StoreError> {
+    if key.pk.is_empty() || key.sk.is_empty() {
+        return Err(StoreError::InvalidRequest("key attributes may not be empty".into()));
+    }
+    Ok(())
+}
+
+/// Like [`validate_key`], for the key of an item in a GSI.
+fn validate_index_key(key: &IndexKey) -> Result<(), StoreError> {
+    if key.pk.is_empty() || key.sk.is_empty() {
+        return Err(StoreError::InvalidRequest(
+            "index key attributes may not be empty".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an item with an empty key or a reserved attribute name.
+fn validate_item(item: &Item) -> Result<(), StoreError> {
+    validate_key(&item.key)?;
+    for index_key in [&item.gsi1, &item.gsi2].into_iter().flatten() {
+        validate_index_key(index_key)?;
+    }
+    validate_attributes(item.attrs.keys())
+}
+
+/// Refuses a condition on a reserved attribute: records never hold one, so it could only
+/// ever fail here while DynamoDB would compare the bookkeeping attribute of that name.
+fn validate_condition(condition: &Condition) -> Result<(), StoreError> {
+    match condition {
+        Condition::AttributeEquals { name, .. } => validate_attributes([name]),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses what DynamoDB refuses in an update: reserved names, and one attribute named
+/// twice (DynamoDB: "two document paths overlap").
+fn validate_update(update: &Update) -> Result<(), StoreError> {
+    let names: Vec<&String> = update
+        .set
+        .iter()
+        .map(|(name, _)| name)
+        .chain(&update.remove)
+        .chain(update.add.iter().map(|(name, _)| name))
+        .collect();
+    validate_attributes(names.iter().copied())?;
+    for index_key in [&update.gsi1, &update.gsi2].into_iter().flatten().flatten() {
+        validate_index_key(index_key)?;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    for name in names {
+        if !seen.insert(name) {
+            return Err(StoreError::InvalidRequest(format!(
+                "one update names attribute `{name}` twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `item` with `update` applied and its version bumped.
+fn apply_update(mut item: Item, update: &Update) -> Result<Item, StoreError> {
+    for (name, value) in &update.set {
+        item.attrs.insert(name.clone(), value.clone());
+    }
+    for name in &update.remove {
+        item.attrs.remove(name);
+    }
+    for (name, by) in &update.add {
+        let current = match item.attrs.get(name) {
+            None => 0,
+            Some(value) => value.as_i64().ok_or_else(|| {
+                StoreError::InvalidRequest(format!("cannot add to `{name}`: {value} is not an integer"))
+            })?,
+        };
+        let sum = current
+            .checked_add(*by)
+            .ok_or_else(|| StoreError::InvalidRequest(format!("adding {by} to `{name}` overflows")))?;
+        item.attrs.insert(name.clone(), Value::from(sum));
+    }
+    if let Some(gsi1) = &update.gsi1 {
+        item.gsi1 = gsi1.clone();
+    }
+    if let Some(gsi2) = &update.gsi2 {
+        item.gsi2 = gsi2.clone();
+    }
+    if let Some(ttl) = update.ttl {
+        item.ttl = ttl;
+    }
+    item.version = item
+        .version
+        .checked_add(1)
+        .ok_or_else(|| StoreError::InvalidRequest("version overflows".into()))?;
+    Ok(item)
+}
+
+/// The key and sort columns of an index.
+fn index_columns(index: Index) -> (&'static str, &'static str) {
+    match index {
+        Index::Table => ("pk", "sk"),
+        Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+        Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+    }
+}
+
+fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, StoreError> {
+    if !(1..=MAX_QUERY_LIMIT).contains(&query.limit) {
+        return Err(StoreError::InvalidRequest(format!(
+            "a query examines 1..={MAX_QUERY_LIMIT} items, not {}",
+            query.limit
+        )));
+    }
+    let (pk_col, sk_col) = index_columns(query.index);
+    let mut conditions = vec![format!("{pk_col} = ?")];
+    let mut values: Vec<SqlValue> = vec![query.pk.clone().into()];
+    match &query.range {
+        SortKeyRange::All => {}
+        SortKeyRange::Prefix(prefix) => {
+            // A range rather than LIKE/substr so that the walk stays on the index.
+            conditions.push(format!("{sk_col} >= ?"));
+            values.push(prefix.clone().into());
+            if let Some(end) = prefix_end(prefix) {
+                conditions.push(format!("{sk_col} < ?"));
+                values.push(end.into());
+            }
+        }
+        SortKeyRange::Between(low, high) => {
+            // An inverted range matches nothing, as with the DynamoDB adapter (which never
+            // sends DynamoDB the BETWEEN it would refuse).
+            conditions.push(format!("{sk_col} >= ? AND {sk_col} <= ?"));
+            values.push(low.clone().into());
+            values.push(high.clone().into());
+        }
+        SortKeyRange::From(low) => {
+            conditions.push(format!("{sk_col} >= ?"));
+            values.push(low.clone().into());
+        }
+        SortKeyRange::Until(high) => {
+            conditions.push(format!("{sk_col} <= ?"));
+            values.push(high.clone().into());
+        }
+    }
+    let after = if query.descending { "<" } else { ">" };
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    if let Some(start) = &query.start {
+        let field = |name: &str| {
+            start
+                .0
+                .get(name)
+                .cloned()
+                .ok_or_else(|| StoreError::InvalidRequest(format!("resume key lacks `{name}`")))
+        };
+        if field(pk_col)? != query.pk {
+            return Err(StoreError::InvalidRequest(
+                "resume key belongs to another partition".into(),
+            ));
+        }
+        if query.index == Index::Table {
+            conditions.push(format!("sk {after} ?"));
+            values.push(field("sk")?.into());
+        } else {
+            conditions.push(format!("({sk_col}, pk, sk) {after} (?, ?, ?)"));
+            values.push(field(sk_col)?.into());
+            values.push(field("pk")?.into());
+            values.push(field("sk")?.into());
+        }
+    }
+    let order = if query.index == Index::Table {
+        format!("sk {direction}")
+    } else {
+        format!("{sk_col} {direction}, pk {direction}, sk {direction}")
+    };
+    // One row past the limit tells whether more may follow, so the last page carries no
+    // resume key.
+    values.push(SqlValue::Integer(i64::from(query.limit) + 1));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM items WHERE {} ORDER BY {order} LIMIT ?",
+        conditions.join(" AND ")
+    );
+    let mut statement = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let rows = statement
+        .query_map(params_from_iter(values), read_row)
+        .map_err(unavailable)?
+        .collect::<Result<Vec<Row>, _>>()
+        .map_err(unavailable)?;
+    let more = rows.len() > query.limit as usize;
+    let examined = rows
+        .into_iter()
+        .take(query.limit as usize)
+        .map(into_item)
+        .collect::<Result<Vec<Item>, _>>()?;
+    // The resume key is the last item examined even when it has expired, so that the next
+    // page starts after it (DynamoDB's LastEvaluatedKey does the same).
+    let next = if more {
+        examined.last().map(|item| resume_key(query.index, item))
+    } else {
+        None
+    };
+    let items = examined.into_iter().filter(|item| item.is_live(now)).collect();
+    Ok(Page { items, next })
+}
+
+/// The resume key after `item` in `index`: the attributes DynamoDB puts in LastEvaluatedKey.
+fn resume_key(index: Index, item: &Item) -> ResumeKey {
+    let mut key = std::collections::BTreeMap::new();
+    key.insert("pk".to_owned(), item.key.pk.clone());
+    key.insert("sk".to_owned(), item.key.sk.clone());
+    let index_key = match index {
+        Index::Table => None,
+        Index::Gsi1 => item.gsi1.as_ref(),
+        Index::Gsi2 => item.gsi2.as_ref(),
+    };
+    if let Some(index_key) = index_key {
+        let (pk_col, sk_col) = index_columns(index);
+        key.insert(pk_col.to_owned(), index_key.pk.clone());
+        key.insert(sk_col.to_owned(), index_key.sk.clone());
+    }
+    ResumeKey(key)
+}
+
+/// The least string greater than every string starting with `prefix` (`None` when there is
+/// none, or the prefix is empty): the prefix with its last character incremented, after
+/// dropping trailing characters that cannot be. SQLite compares text as UTF-8 bytes, which
+/// orders like code points, so this bound is exact.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            // Skip the surrogate gap, which `char` cannot hold.
+            '\u{D7FF}' => Some('\u{E000}'),
+            _ => char::from_u32(u32::from(last) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::clock::SystemClock;
+    use shared::store::Store;
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(SystemClock)
+    }
+
+    fn item(pk: &str, sk: &str) -> Item {
+        Item::new(Key::new(pk, sk), "thing", &serde_json::json!({ "n": 1 })).unwrap()
+    }
+
+    #[test]
+    fn prefix_end_is_the_next_string() {
+        assert_eq!(prefix_end("abc").as_deref(), Some("abd"));
+        assert_eq!(prefix_end("a#").as_deref(), Some("a$"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert!(json_equal(&serde_json::json!(5), &serde_json::json!(5.0)));
+        assert!(json_equal(
+            &serde_json::json!({"a": [1, 2.0]}),
+            &serde_json::json!({"a": [1.0, 2]})
+        ));
+        assert!(!json_equal(&serde_json::json!(5), &serde_json::json!("5")));
+        assert!(!json_equal(&serde_json::json!(-1), &serde_json::json!(u64::MAX)));
+    }
+
+    #[tokio::test]
+    async fn data_survives_reopening() {
+        let dir = std::env::temp_dir().join(format!("roost-sqlite-{}", ulid::Ulid::new()));
+        let path = dir.join("nested").join("store.db");
+        {
+            let store = SqliteStore::open(&path, clock()).unwrap();
+            store.put(item("p", "s"), Condition::Absent).await.unwrap();
+        }
+        let store = SqliteStore::open(&path, clock()).unwrap();
+        let found = store.get(&Key::new("p", "s")).await.unwrap();
+        assert_eq!(found, Some(item("p", "s")));
+        let mode: String = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn update_refuses_one_attribute_twice() {
+        let store = SqliteStore::open_temporary(clock()).unwrap();
+        store.put(item("p", "s"), Condition::Always).await.unwrap();
+        let update = Update::new().set("n", 2).add("n", 1);
+        let err = store.update(&Key::new("p", "s"), update, Condition::Always).await;
+        assert!(matches!(err, Err(StoreError::InvalidRequest(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn add_to_a_non_integer_is_invalid_and_writes_nothing() {
+        let store = SqliteStore::open_temporary(clock()).unwrap();
+        let mut thing = item("p", "s");
+        thing.attrs.insert("name".into(), "x".into());
+        store.put(thing.clone(), Condition::Always).await.unwrap();
+        let err = store
+            .update(&Key::new("p", "s"), Update::new().add("name", 1), Condition::Always)
+            .await;
+        assert!(matches!(err, Err(StoreError::InvalidRequest(_))), "{err:?}");
+        assert_eq!(store.get(&Key::new("p", "s")).await.unwrap(), Some(thing));
+    }
+
+    #[tokio::test]
+    async fn query_limit_out_of_bounds_is_invalid() {
+        let store = SqliteStore::open_temporary(clock()).unwrap();
+        for limit in [0, MAX_QUERY_LIMIT + 1] {
+            let err = store.query(Query::partition(Index::Table, "p").limit(limit)).await;
+            assert!(matches!(err, Err(StoreError::InvalidRequest(_))), "{err:?}");
+        }
+    }
+}

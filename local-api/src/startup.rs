@@ -1,0 +1,251 @@
+//! Builds the local API from configuration in one place: embedded adapters under
+//! `DATA_DIR`, the handlers matched against `template.yaml`, the background jobs.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use embedded::bus::LocalBus;
+use embedded::store::SqliteStore;
+use rand::RngCore;
+use shared::App;
+use shared::app::{ConfigError, Settings};
+use shared::clock::{Clock, ManualClock};
+
+use crate::registry::{Handler, ScheduledHandler, handlers};
+use crate::runtime::Runtime;
+use crate::server::{Route, router};
+use crate::template::{self, FunctionSpec, Trigger};
+
+/// How often scheduled jobs run without a clock move (EventBridge's `rate(1 minute)` is
+/// too slow to try flows by hand; running more often changes no outcome).
+const JOB_TICK: Duration = Duration::from_secs(1);
+
+/// Why the local API did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error(
+        "template.yaml and the local API disagree:\n{0}\nAdd the missing function crate to local-api/src/registry.rs, or the function to template.yaml."
+    )]
+    Drift(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open the data directory {path}: {cause}")]
+    Data { path: PathBuf, cause: String },
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind { addr: SocketAddr, cause: std::io::Error },
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The local API's routes and jobs, matched with the template.
+pub struct LocalApi {
+    pub runtime: Arc<Runtime>,
+    routes: Vec<Route>,
+    jobs: Vec<(&'static str, ScheduledHandler)>,
+}
+
+/// Matches the template's functions with this build's handlers, both ways: a route without
+/// a handler, or a handler without a route, is an error naming each one.
+pub fn match_template(
+    specs: &[FunctionSpec],
+) -> Result<(Vec<Route>, Vec<(&'static str, ScheduledHandler)>), StartError> {
+    let known: HashMap<&'static str, Handler> = handlers().into_iter().collect();
+    let mut problems = Vec::new();
+    let mut routes = Vec::new();
+    let mut jobs = Vec::new();
+    for spec in specs {
+        let Some((name, handler)) = known.get_key_value(spec.binary.as_str()) else {
+            problems.push(format!(
+                "- {} (binary `{}`) is in template.yaml but has no handler",
+                spec.logical_id, spec.binary
+            ));
+            continue;
+        };
+        for trigger in &spec.triggers {
+            match (trigger, handler) {
+                (Trigger::Http { method, path }, Handler::Http(http)) => routes.push(Route {
+                    method: method.clone(),
+                    path: path.clone(),
+                    handler: *http,
+                }),
+                (Trigger::Schedule, Handler::Scheduled(job)) => jobs.push((*name, *job)),
+                (trigger, _) => problems.push(format!(
+                    "- {} (binary `{}`): its handler cannot serve trigger {trigger:?}",
+                    spec.logical_id, spec.binary
+                )),
+            }
+        }
+    }
+    for name in known.keys() {
+        if !specs.iter().any(|spec| spec.binary == *name) {
+            problems.push(format!("- handler `{name}` has no function in template.yaml"));
+        }
+    }
+    if problems.is_empty() {
+        Ok((routes, jobs))
+    } else {
+        problems.sort();
+        Err(StartError::Drift(problems.join("\n")))
+    }
+}
+
+impl LocalApi {
+    /// The local API of `app`, whose clock is `clock`, serving the functions of `template_yaml`.
+    pub fn new(
+        app: &'static App,
+        clock: Arc<ManualClock>,
+        clock_file: Option<PathBuf>,
+        template_yaml: &str,
+    ) -> Result<Self, StartError> {
+        let (routes, jobs) = match_template(&template::functions(template_yaml)?)?;
+        let runtime = Arc::new(Runtime {
+            app,
+            clock,
+            clock_file,
+            due_work: tokio::sync::Notify::new(),
+        });
+        Ok(Self { runtime, routes, jobs })
+    }
+
+    /// The HTTP router.
+    pub fn router(&self) -> axum::Router {
+        router(Arc::clone(&self.runtime), self.routes.clone())
+    }
+
+    /// Runs the scheduled jobs every [`JOB_TICK`], and at once when the clock moves.
+    pub fn spawn_jobs(&self) -> tokio::task::JoinHandle<()> {
+        let runtime = Arc::clone(&self.runtime);
+        let jobs = self.jobs.clone();
+        tokio::spawn(async move {
+            loop {
+                for (name, job) in &jobs {
+                    if let Err(err) = job(runtime.app).await {
+                        tracing::warn!(job = name, error = %err, "scheduled job failed");
+                    }
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(JOB_TICK) => {}
+                    () = runtime.due_work.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// Serves on `listener` until the process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> Result<(), StartError> {
+        let _jobs = self.spawn_jobs();
+        axum::serve(listener, self.router()).await.map_err(StartError::Serve)
+    }
+}
+
+/// Settings of `cargo run -p local-api`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub port: u16,
+    pub data_dir: PathBuf,
+}
+
+impl Options {
+    /// `PORT` (default 3000) and `DATA_DIR` (default `./.data`).
+    pub fn from_env() -> Self {
+        Self {
+            port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000),
+            data_dir: std::env::var_os("DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from),
+        }
+    }
+}
+
+/// Starts the local API on the embedded adapters and serves until the process ends.
+pub async fn run(options: Options) -> Result<(), StartError> {
+    let data_error = |cause: String| StartError::Data {
+        path: options.data_dir.clone(),
+        cause,
+    };
+    std::fs::create_dir_all(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
+    let clock_file = options.data_dir.join("clock.json");
+    let clock = Arc::new(ManualClock::with_offset(load_clock_offset(&clock_file)));
+    let store = SqliteStore::open(&options.data_dir.join("roost.sqlite"), clock.clone())
+        .map_err(|err| data_error(err.to_string()))?;
+    let bus = Arc::new(
+        LocalBus::open(options.data_dir.join("queues.sqlite"))
+            .map_err(|err| data_error(err.to_string()))?
+            .with_clock(clock.clone()),
+    );
+    let settings = local_settings(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
+    let app: &'static App = Box::leak(Box::new(App::new(
+        Arc::new(store),
+        bus.clone(),
+        clock.clone(),
+        &settings,
+    )?));
+
+    let template = match std::env::var_os("ROOST_TEMPLATE") {
+        Some(path) => std::fs::read_to_string(&path).map_err(|err| StartError::Data {
+            path: PathBuf::from(path),
+            cause: err.to_string(),
+        })?,
+        None => template::BUILT_IN.to_owned(),
+    };
+    let local = LocalApi::new(app, clock, Some(clock_file), &template)?;
+    let _delivery = bus.spawn_delivery();
+
+    let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|cause| StartError::Bind { addr, cause })?;
+    tracing::info!(%addr, data_dir = %options.data_dir.display(), "Roost local API listening on http://{addr}");
+    local.serve(listener).await
+}
+
+/// `JWT_SECRET` if set; otherwise a secret made once and kept in the data directory, so
+/// tokens survive a restart and no two checkouts share one.
+fn local_settings(data_dir: &Path) -> std::io::Result<Settings> {
+    if let Ok(settings) = Settings::from_env() {
+        return Ok(settings);
+    }
+    let path = data_dir.join("jwt-secret");
+    let secret = match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 32 => secret.trim().to_owned(),
+        _ => {
+            let mut bytes = [0u8; 48];
+            rand::rng().fill_bytes(&mut bytes);
+            let secret = URL_SAFE_NO_PAD.encode(bytes);
+            std::fs::write(&path, &secret)?;
+            secret
+        }
+    };
+    Ok(Settings {
+        jwt_secret: secret.into_bytes(),
+        jwt_issuer: std::env::var("JWT_ISSUER").unwrap_or_else(|_| "roost".to_owned()),
+        jwt_audience: std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| "roost-api".to_owned()),
+    })
+}
+
+fn load_clock_offset(path: &Path) -> chrono::Duration {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|value| value.get("offsetMillis").and_then(serde_json::Value::as_i64))
+        .map_or_else(chrono::Duration::zero, chrono::Duration::milliseconds)
+}
+
+/// Keeps the clock's offset so a restart resumes at the moved time.
+pub fn save_clock(runtime: &Runtime) {
+    let Some(path) = &runtime.clock_file else {
+        return;
+    };
+    let body = serde_json::json!({
+        "offsetMillis": runtime.clock.offset().num_milliseconds(),
+        "now": runtime.clock.now(),
+    });
+    if let Err(err) = std::fs::write(path, body.to_string()) {
+        tracing::warn!(error = %err, "could not save the local clock");
+    }
+}

@@ -1,0 +1,80 @@
+//! The dependencies every handler gets: built once per process (Lambda init, or the local
+//! API's start-up), then shared read-only.
+
+use std::sync::Arc;
+
+use crate::auth::token::{AccessTokens, TokenConfigError};
+use crate::clock::Clock;
+use crate::events::EventBus;
+use crate::store::Store;
+
+/// Ports and settings of the running process.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: AccessTokens,
+}
+
+/// Settings read from the environment (`template.yaml` sets them in Lambda).
+#[derive(Clone)]
+pub struct Settings {
+    pub jwt_secret: Vec<u8>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+}
+
+impl std::fmt::Debug for Settings {
+    // The secret never reaches a log line, even through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("jwt_secret", &"<redacted>")
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .finish()
+    }
+}
+
+/// Why the process cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Token(#[from] TokenConfigError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub const JWT_SECRET_ENV: &str = "JWT_SECRET";
+pub const JWT_ISSUER_ENV: &str = "JWT_ISSUER";
+pub const JWT_AUDIENCE_ENV: &str = "JWT_AUDIENCE";
+
+impl Settings {
+    /// Reads `JWT_SECRET` (required), `JWT_ISSUER` and `JWT_AUDIENCE` (defaults `roost`, `roost-api`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let secret = std::env::var(JWT_SECRET_ENV).map_err(|_| ConfigError::Missing(JWT_SECRET_ENV))?;
+        Ok(Self {
+            jwt_secret: secret.into_bytes(),
+            jwt_issuer: std::env::var(JWT_ISSUER_ENV).unwrap_or_else(|_| "roost".to_owned()),
+            jwt_audience: std::env::var(JWT_AUDIENCE_ENV).unwrap_or_else(|_| "roost-api".to_owned()),
+        })
+    }
+}
+
+impl App {
+    /// Assembles the app from its ports and settings.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn EventBus>,
+        clock: Arc<dyn Clock>,
+        settings: &Settings,
+    ) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store,
+            bus,
+            clock,
+            tokens: AccessTokens::new(&settings.jwt_secret, &settings.jwt_issuer, &settings.jwt_audience)?,
+        })
+    }
+}

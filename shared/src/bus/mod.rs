@@ -1,0 +1,3 @@
+//! Event-bus adapters.
+
+pub mod sqs;

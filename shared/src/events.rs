@@ -1,0 +1,93 @@
+//! Domain events, the queues they travel on, and the event-bus port.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What happened. Serialised as the `type` field of the envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    PaymentSucceeded,
+    PaymentFailed,
+    DeadlineReached,
+    BookingCancelled,
+    BookingDeclined,
+    BookingExpired,
+    BookingCheckedIn,
+    BookingCheckedOut,
+}
+
+/// The envelope every event travels in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Event {
+    /// ULID; also the FIFO deduplication id.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub occurred_at: DateTime<Utc>,
+    /// FIFO message group: events of one booking are handled in order.
+    pub booking_id: String,
+    pub data: Value,
+}
+
+impl Event {
+    /// A new event with a fresh id.
+    pub fn new(kind: EventType, booking_id: impl Into<String>, occurred_at: DateTime<Utc>, data: Value) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            kind,
+            occurred_at,
+            booking_id: booking_id.into(),
+            data,
+        }
+    }
+}
+
+/// The FIFO queues (each with its dead-letter queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Queue {
+    BookingEvents,
+    PaymentEvents,
+    ReviewEvents,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 3] = [Queue::BookingEvents, Queue::PaymentEvents, Queue::ReviewEvents];
+
+    /// The queue's name without `.fifo` (also the local API's name for it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Queue::BookingEvents => "booking-events",
+            Queue::PaymentEvents => "payment-events",
+            Queue::ReviewEvents => "review-events",
+        }
+    }
+
+    /// The environment variable holding the queue's URL in Lambda.
+    pub fn url_env(self) -> &'static str {
+        match self {
+            Queue::BookingEvents => "BOOKING_EVENTS_QUEUE_URL",
+            Queue::PaymentEvents => "PAYMENT_EVENTS_QUEUE_URL",
+            Queue::ReviewEvents => "REVIEW_EVENTS_QUEUE_URL",
+        }
+    }
+}
+
+/// Why publishing failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BusError {
+    #[error("queue {0} is not configured")]
+    UnknownQueue(&'static str),
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The event-bus port: hands an event to a queue. Delivery is at least once; consumers are
+/// idempotent and the queue deduplicates on the event id.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, queue: Queue, event: &Event) -> Result<(), BusError>;
+}

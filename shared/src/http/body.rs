@@ -1,0 +1,178 @@
+//! Strict JSON bodies: size limit, content type, unknown fields and wrong types are `400`.
+
+use serde::de::DeserializeOwned;
+
+use super::Request;
+use crate::error::{ApiError, FieldError};
+
+/// Largest accepted body (`413` beyond).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Parses the body as `T`. Request types use `deny_unknown_fields` and `Option` fields, so
+/// serde only fails on syntax, types and unknown fields (`400`); missing and out-of-range
+/// values are reported all at once by the type's own validation (`422`).
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes = checked_bytes(req)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("request body must be a JSON object"));
+    }
+    parse(bytes)
+}
+
+/// Like [`json_body`], but an empty body gives `None` (action routes take an optional body).
+pub fn optional_json_body<T: DeserializeOwned>(req: &Request) -> Result<Option<T>, ApiError> {
+    let bytes = checked_bytes(req)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    parse(bytes).map(Some)
+}
+
+fn checked_bytes(req: &Request) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    }
+    if !bytes.is_empty()
+        && let Some(content_type) = req.headers().get(http::header::CONTENT_TYPE)
+    {
+        let essence = content_type
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim();
+        if !essence.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    Ok(bytes)
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = describe(&inner);
+        if inner.is_syntax() || inner.is_eof() || path == "." || path.is_empty() {
+            ApiError::BadRequest {
+                message,
+                details: Vec::new(),
+            }
+        } else {
+            ApiError::BadRequest {
+                message: "request body has a field of the wrong type or an unknown field".to_owned(),
+                details: vec![FieldError::new(field_name(&path, &inner), message)],
+            }
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::bad_request("malformed JSON: trailing characters after the body"))?;
+    Ok(value)
+}
+
+/// serde's message without its "at line 1 column 7" suffix, which means nothing to clients.
+fn describe(err: &serde_json::Error) -> String {
+    if err.is_syntax() || err.is_eof() {
+        return "malformed JSON".to_owned();
+    }
+    let text = err.to_string();
+    match text.find(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+/// For an unknown field serde reports the parent path; name the field itself.
+fn field_name(path: &str, err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    if let Some(rest) = text.strip_prefix("unknown field `")
+        && let Some(end) = rest.find('`')
+    {
+        let field = &rest[..end];
+        return if path == "." || path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        };
+    }
+    path.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Sample {
+        first_name: Option<String>,
+        nested: Option<Nested>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        n: Option<u8>,
+    }
+
+    fn request(body: &str) -> Request {
+        let mut req = Request::new(Body::from(body.to_owned()));
+        req.headers_mut()
+            .insert(http::header::CONTENT_TYPE, "application/json".parse().unwrap());
+        req
+    }
+
+    fn status_and_field(body: &str) -> (u16, Option<String>) {
+        let err = json_body::<Sample>(&request(body)).unwrap_err();
+        let field = match &err {
+            ApiError::BadRequest { details, .. } => details.first().map(|d| d.field.clone()),
+            _ => None,
+        };
+        (err.status(), field)
+    }
+
+    #[test]
+    fn rejects_what_is_not_strict_json() {
+        assert_eq!(status_and_field("{"), (400, None));
+        assert_eq!(status_and_field(""), (400, None));
+        assert_eq!(status_and_field("[1]"), (400, None));
+        assert_eq!(status_and_field("{} x"), (400, None));
+        assert_eq!(status_and_field(r#"{"firstName": 3}"#), (400, Some("firstName".into())));
+        assert_eq!(status_and_field(r#"{"admin": true}"#), (400, Some("admin".into())));
+        assert_eq!(
+            status_and_field(r#"{"nested": {"n": 300}}"#),
+            (400, Some("nested.n".into()))
+        );
+        assert_eq!(
+            status_and_field(r#"{"nested": {"x": 1}}"#),
+            (400, Some("nested.x".into()))
+        );
+    }
+
+    #[test]
+    fn limits_size_and_content_type() {
+        let big = format!(r#"{{"firstName": "{}"}}"#, "a".repeat(MAX_BODY_BYTES));
+        assert_eq!(json_body::<Sample>(&request(&big)).unwrap_err().status(), 413);
+        let mut form = request("a=b");
+        form.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert_eq!(json_body::<Sample>(&form).unwrap_err().status(), 415);
+    }
+
+    #[test]
+    fn accepts_good_bodies() {
+        let sample: Sample = json_body(&request(r#"{"firstName": "Ada"}"#)).unwrap();
+        assert_eq!(sample.first_name.as_deref(), Some("Ada"));
+        assert!(optional_json_body::<Sample>(&request("")).unwrap().is_none());
+    }
+}

@@ -1,0 +1,105 @@
+//! Building responses, and [`serve`]: the wrapper that turns a handler's result into a
+//! response with the envelope, a request id and one log line.
+
+use std::future::Future;
+use std::time::Instant;
+
+use http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use serde::Serialize;
+use tracing::Instrument;
+
+use super::{HandlerResult, Request, Response};
+use crate::error::ApiError;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> HandlerResult {
+    // Text, not binary: a binary body would travel base64-encoded through API Gateway.
+    let text = serde_json::to_string(body).map_err(ApiError::internal)?;
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    Ok(response)
+}
+
+/// A response whose JSON body is already rendered (a cached document).
+pub fn json_text(status: StatusCode, body: &'static str) -> HandlerResult {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    Ok(response)
+}
+
+/// `204 No Content`.
+pub fn no_content() -> HandlerResult {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+/// The envelope response of `err`.
+pub fn error_response(err: &ApiError) -> Response {
+    let body = serde_json::to_string(&err.envelope()).unwrap_or_else(|_| {
+        r#"{"error":{"code":"internal","message":"something went wrong on our side","details":[]}}"#.to_owned()
+    });
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    if let ApiError::RateLimited { retry_after_secs } = err {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    }
+    response
+}
+
+/// The API Gateway request id, or a fresh one when the request has none.
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .request_id
+            .clone()
+            .unwrap_or_else(|| ulid::Ulid::new().to_string()),
+        _ => ulid::Ulid::new().to_string(),
+    }
+}
+
+/// Runs `handler` inside a span carrying the request id; maps its error to the envelope,
+/// logs one line per request (5xx with the cause, which the client never sees) and echoes
+/// the id in `x-request-id` so a client report can be matched with the logs.
+pub async fn serve<F, Fut>(req: Request, handler: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = HandlerResult>,
+{
+    let started = Instant::now();
+    let id = request_id(&req);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let result = handler(req).instrument(span.clone()).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            span.in_scope(|| match &err {
+                ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+                other => tracing::debug!(code = other.code(), "request refused"),
+            });
+            error_response(&err)
+        }
+    };
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "request done"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}

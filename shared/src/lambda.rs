@@ -1,0 +1,76 @@
+//! Lambda entry points: what every function's `main.rs` calls. Clients are built once here,
+//! at init, without any network call (credentials load on first use).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use lambda_runtime::LambdaEvent;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::App;
+use crate::app::{ConfigError, Settings};
+use crate::bus::sqs::SqsBus;
+use crate::clock::SystemClock;
+use crate::http::{HandlerResult, Request, serve};
+use crate::store::dynamo::{DynamoStore, TABLE_ENV};
+
+/// The error type of an entry point (what Lambda reports as an init or invocation error).
+pub type Error = lambda_runtime::Error;
+
+/// Builds the app on the AWS adapters from the environment `template.yaml` provides.
+pub async fn app_from_env() -> Result<App, ConfigError> {
+    let settings = Settings::from_env()?;
+    let table = std::env::var(TABLE_ENV).map_err(|_| ConfigError::Missing(TABLE_ENV))?;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let clock = Arc::new(SystemClock);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, clock.clone());
+    let bus = SqsBus::from_env(aws_sdk_sqs::Client::new(&config));
+    App::new(Arc::new(store), Arc::new(bus), clock, &settings)
+}
+
+/// Runs an HTTP function whose handler needs the app (store, bus, clock, tokens).
+pub async fn run_http<F, Fut>(handler: F) -> Result<(), Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send,
+{
+    crate::telemetry::init();
+    // Leaked once per process: the app lives as long as the sandbox, and `'static`
+    // lets every invocation borrow it without reference counting.
+    let app: &'static App = Box::leak(Box::new(app_from_env().await?));
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        Ok::<_, Infallible>(serve(req, |req| handler(app, req)).await)
+    }))
+    .await
+}
+
+/// Runs an HTTP function that needs nothing but the request (health, the OpenAPI document).
+pub async fn run_http_without_app<F, Fut>(handler: F) -> Result<(), Error>
+where
+    F: Fn(Request) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send,
+{
+    crate::telemetry::init();
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        Ok::<_, Infallible>(serve(req, handler).await)
+    }))
+    .await
+}
+
+/// Runs a function triggered by an event source (SQS, a schedule).
+pub async fn run_event<E, R, F, Fut>(handler: F) -> Result<(), Error>
+where
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    F: Fn(&'static App, E) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, Error>> + Send,
+{
+    crate::telemetry::init();
+    let app: &'static App = Box::leak(Box::new(app_from_env().await?));
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| async move {
+        handler(app, event.payload).await
+    }))
+    .await
+}

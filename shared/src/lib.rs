@@ -1,0 +1,17 @@
+//! Roost's domain crate: models, rules, use cases, and the ports with their AWS adapters.
+
+pub mod app;
+pub mod auth;
+pub mod bus;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod lambda;
+pub mod openapi;
+pub mod outbox;
+pub mod store;
+pub mod telemetry;
+pub mod users;
+
+pub use app::App;

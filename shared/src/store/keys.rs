@@ -1,0 +1,65 @@
+//! Named key builders: the only place that knows how items are laid out in the table.
+//! Handlers never format a key themselves.
+
+use super::{IndexKey, Key};
+
+/// Record kinds (the `type` attribute).
+pub mod kind {
+    pub const USER: &str = "user";
+    pub const EMAIL_CLAIM: &str = "email_claim";
+    pub const LOGIN_FAILURES: &str = "login_failures";
+    pub const REFRESH_TOKEN: &str = "refresh_token";
+    pub const TOKEN_FAMILY: &str = "token_family";
+    pub const OUTBOX: &str = "outbox";
+}
+
+/// A user's profile: `USER#<id>` / `USER`.
+pub fn user(user_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), "USER")
+}
+
+/// The claim that makes an email unique: `EMAIL#<folded email>` / `EMAIL`.
+pub fn email_claim(folded_email: &str) -> Key {
+    Key::new(format!("EMAIL#{folded_email}"), "EMAIL")
+}
+
+/// Failed-login counter of one email: `LOGINFAIL#<folded email>` / `LOGINFAIL`.
+pub fn login_failures(folded_email: &str) -> Key {
+    Key::new(format!("LOGINFAIL#{folded_email}"), "LOGINFAIL")
+}
+
+/// A refresh token, by the hex SHA-256 of its value: `REFRESH#<hash>` / `REFRESH`.
+pub fn refresh_token(token_hash: &str) -> Key {
+    Key::new(format!("REFRESH#{token_hash}"), "REFRESH")
+}
+
+/// A refresh-token family (every token descended from one login): `FAMILY#<id>` / `FAMILY`.
+pub fn token_family(family_id: &str) -> Key {
+    Key::new(format!("FAMILY#{family_id}"), "FAMILY")
+}
+
+/// An event waiting to be published: `OUTBOX#<event id>` / `OUTBOX`.
+pub fn outbox(event_id: &str) -> Key {
+    Key::new(format!("OUTBOX#{event_id}"), "OUTBOX")
+}
+
+/// Partition of gsi1 holding every unpublished event.
+pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
+
+/// Where an outbox item sits in gsi1: oldest first.
+pub fn outbox_index(occurred_at_rfc3339: &str, event_id: &str) -> IndexKey {
+    IndexKey::new(OUTBOX_INDEX_PK, format!("{occurred_at_rfc3339}#{event_id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_design() {
+        assert_eq!(user("01H").pk, "USER#01H");
+        assert_eq!(email_claim("a@b.c"), Key::new("EMAIL#a@b.c", "EMAIL"));
+        assert_eq!(refresh_token("ab").pk, "REFRESH#ab");
+        assert_eq!(outbox_index("2026-01-01T00:00:00Z", "E1").sk, "2026-01-01T00:00:00Z#E1");
+    }
+}

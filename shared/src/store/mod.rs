@@ -1,0 +1,390 @@
+//! The store port: one table with `pk`/`sk`, two overloaded GSIs and a `ttl`.
+//!
+//! Every adapter (DynamoDB in [`dynamo`], SQLite in the `embedded` crate) gives these
+//! operations the same meaning, which `tests/tests/store_conformance.rs` checks:
+//! - an item whose `ttl` (epoch seconds) is at or before the clock's now is *not live*: reads never
+//!   return it and conditions treat it as absent (DynamoDB deletes such items lazily);
+//! - `version` is owned by the adapter on update: every update adds one to it; a put writes
+//!   the version the item carries;
+//! - `update` needs a live item (it never creates one): without one it fails like a condition;
+//! - a transaction is all or nothing; when a condition fails the error names the position of
+//!   the first failing action; two actions on one key in one transaction are invalid.
+
+pub mod dynamo;
+pub mod keys;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+/// Most actions one transaction may hold (DynamoDB's limit).
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+
+/// Attribute names the store owns; records may not use them.
+pub const RESERVED_ATTRIBUTES: [&str; 9] = [
+    "pk", "sk", "type", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "ttl", "version",
+];
+
+/// Primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// Key of an item in a GSI (`gsi1pk`/`gsi1sk` or `gsi2pk`/`gsi2sk`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl IndexKey {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// One stored item: keys and bookkeeping, plus the record's own attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub key: Key,
+    /// The `type` attribute: what kind of record this is (`user`, `night`, ...).
+    pub kind: String,
+    /// Present only when the item belongs in `gsi1` (sparse index).
+    pub gsi1: Option<IndexKey>,
+    /// Present only when the item belongs in `gsi2` (sparse index).
+    pub gsi2: Option<IndexKey>,
+    /// Epoch seconds after which the item is gone.
+    pub ttl: Option<i64>,
+    /// Optimistic-concurrency counter.
+    pub version: u64,
+    /// The record's attributes (never one of [`RESERVED_ATTRIBUTES`]).
+    pub attrs: Map<String, Value>,
+}
+
+impl Item {
+    /// A new item of `kind` at `key`, version 0, holding `record`'s fields as attributes.
+    pub fn new<T: Serialize>(key: Key, kind: &str, record: &T) -> Result<Self, StoreError> {
+        let attrs = match serde_json::to_value(record) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(StoreError::InvalidItem("a record must be a JSON object".into())),
+            Err(err) => return Err(StoreError::InvalidItem(err.to_string())),
+        };
+        Ok(Self {
+            key,
+            kind: kind.to_owned(),
+            gsi1: None,
+            gsi2: None,
+            ttl: None,
+            version: 0,
+            attrs,
+        })
+    }
+
+    /// Puts the item in `gsi1`.
+    pub fn with_gsi1(mut self, key: IndexKey) -> Self {
+        self.gsi1 = Some(key);
+        self
+    }
+
+    /// Puts the item in `gsi2`.
+    pub fn with_gsi2(mut self, key: IndexKey) -> Self {
+        self.gsi2 = Some(key);
+        self
+    }
+
+    /// Makes the item expire at `ttl` (epoch seconds).
+    pub fn with_ttl(mut self, ttl: i64) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// The record stored in this item.
+    pub fn record<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(Value::Object(self.attrs.clone()))
+            .map_err(|err| StoreError::InvalidItem(format!("{} {}: {err}", self.key.pk, self.key.sk)))
+    }
+
+    /// Whether the item is live at `now` (epoch seconds): no ttl, or a ttl still ahead.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.ttl.is_none_or(|ttl| ttl > now)
+    }
+}
+
+/// What must be true of the stored item for a write to go ahead.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// No condition.
+    Always,
+    /// No live item at the key (absent, or its `ttl` has passed).
+    Absent,
+    /// A live item at the key.
+    Exists,
+    /// A live item with exactly this version.
+    VersionEquals(u64),
+    /// A live item whose attribute `name` equals `value` (a missing attribute equals nothing).
+    AttributeEquals { name: String, value: Value },
+}
+
+impl Condition {
+    /// Shorthand for [`Condition::AttributeEquals`].
+    pub fn attribute_equals(name: impl Into<String>, value: impl Into<Value>) -> Self {
+        Self::AttributeEquals {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// Changes to a live item; the adapter also adds one to its version.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Update {
+    /// Attributes to set (replacing whole values).
+    pub set: Vec<(String, Value)>,
+    /// Attributes to remove.
+    pub remove: Vec<String>,
+    /// Integer attributes to add to (a missing one counts as 0).
+    pub add: Vec<(String, i64)>,
+    /// `Some(Some(k))` moves the item to `k` in gsi1, `Some(None)` takes it out.
+    pub gsi1: Option<Option<IndexKey>>,
+    /// `Some(Some(k))` moves the item to `k` in gsi2, `Some(None)` takes it out.
+    pub gsi2: Option<Option<IndexKey>>,
+    /// `Some(Some(t))` sets the ttl, `Some(None)` removes it.
+    pub ttl: Option<Option<i64>>,
+}
+
+impl Update {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.set.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn remove(mut self, name: impl Into<String>) -> Self {
+        self.remove.push(name.into());
+        self
+    }
+
+    pub fn add(mut self, name: impl Into<String>, by: i64) -> Self {
+        self.add.push((name.into(), by));
+        self
+    }
+
+    pub fn gsi1(mut self, key: Option<IndexKey>) -> Self {
+        self.gsi1 = Some(key);
+        self
+    }
+
+    pub fn gsi2(mut self, key: Option<IndexKey>) -> Self {
+        self.gsi2 = Some(key);
+        self
+    }
+
+    pub fn ttl(mut self, ttl: Option<i64>) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+}
+
+/// One action of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TxAction {
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Update {
+        key: Key,
+        update: Update,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
+    /// Writes nothing; only its condition must hold.
+    Check {
+        key: Key,
+        condition: Condition,
+    },
+}
+
+impl TxAction {
+    /// The key this action touches.
+    pub fn key(&self) -> &Key {
+        match self {
+            TxAction::Put { item, .. } => &item.key,
+            TxAction::Update { key, .. } | TxAction::Delete { key, .. } | TxAction::Check { key, .. } => key,
+        }
+    }
+}
+
+/// Which key a query walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+}
+
+/// Which sort keys of the partition a query returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKeyRange {
+    All,
+    /// Sort keys starting with this.
+    Prefix(String),
+    /// Sort keys from `.0` to `.1`, both included.
+    Between(String, String),
+    /// Sort keys at or after this.
+    From(String),
+    /// Sort keys at or before this.
+    Until(String),
+}
+
+/// Where a query resumes: the key attributes of the last item it returned. Opaque to callers;
+/// the HTTP layer signs it before it leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeKey(pub BTreeMap<String, String>);
+
+/// A query of one partition of the table or of a GSI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub range: SortKeyRange,
+    /// Most items to examine (1..=1000); expired ones are examined but not returned.
+    pub limit: u32,
+    pub start: Option<ResumeKey>,
+    /// Descending sort-key order when true.
+    pub descending: bool,
+}
+
+impl Query {
+    /// Every item of partition `pk` of `index`, ascending, 100 at a time.
+    pub fn partition(index: Index, pk: impl Into<String>) -> Self {
+        Self {
+            index,
+            pk: pk.into(),
+            range: SortKeyRange::All,
+            limit: 100,
+            start: None,
+            descending: false,
+        }
+    }
+
+    pub fn range(mut self, range: SortKeyRange) -> Self {
+        self.range = range;
+        self
+    }
+
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    pub fn start(mut self, start: Option<ResumeKey>) -> Self {
+        self.start = start;
+        self
+    }
+
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+}
+
+/// One page of a query. `next` is set when more items may follow; pass it as `start`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next: Option<ResumeKey>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    /// The condition of a single-item write did not hold.
+    #[error("condition failed")]
+    ConditionFailed,
+    /// A transaction was rolled back because the condition of action `index` did not hold.
+    #[error("transaction cancelled: condition of action {index} failed")]
+    TransactionConditionFailed { index: usize },
+    /// Concurrent writes collided (DynamoDB `TransactionConflict`); retrying may succeed.
+    #[error("write conflict")]
+    Conflict,
+    /// The request was invalid (too many actions, one key twice, a reserved attribute, ...).
+    #[error("invalid store request: {0}")]
+    InvalidRequest(String),
+    /// A stored item could not be read as the expected record.
+    #[error("invalid item: {0}")]
+    InvalidItem(String),
+    /// The backend failed (network, throttling, disk); details are for logs only.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The store port.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The live item at `key`, if any.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// Writes the whole item if `condition` holds.
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
+    /// Changes the live item at `key` if `condition` holds; returns the item as written.
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError>;
+    /// Deletes the item at `key` if `condition` holds (deleting nothing is fine with `Always`).
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
+    /// Applies every action or none (at most [`MAX_TRANSACTION_ACTIONS`]).
+    async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError>;
+    /// One page of live items of a partition, in sort-key order.
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+}
+
+/// Checks what both adapters refuse before touching storage.
+pub fn validate_transaction(actions: &[TxAction]) -> Result<(), StoreError> {
+    if actions.is_empty() || actions.len() > MAX_TRANSACTION_ACTIONS {
+        return Err(StoreError::InvalidRequest(format!(
+            "a transaction holds 1..={MAX_TRANSACTION_ACTIONS} actions, not {}",
+            actions.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(actions.len());
+    for action in actions {
+        if !seen.insert(action.key()) {
+            return Err(StoreError::InvalidRequest(format!(
+                "one transaction touches {} {} twice",
+                action.key().pk,
+                action.key().sk
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a record's attributes do not use a name the store owns.
+pub fn validate_attributes<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), StoreError> {
+    for name in names {
+        if RESERVED_ATTRIBUTES.contains(&name.as_str()) {
+            return Err(StoreError::InvalidRequest(format!("attribute `{name}` is reserved")));
+        }
+    }
+    Ok(())
+}

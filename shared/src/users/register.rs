@@ -1,0 +1,121 @@
+//! `POST /auth/register`: a new user, unique by case-folded email.
+
+use serde::{Deserialize, Serialize};
+
+use super::email::Email;
+use super::{User, parse_name, parse_phone};
+use crate::App;
+use crate::auth::{Role, password};
+use crate::error::{ApiError, FieldError, Problems};
+use crate::store::keys::{self, kind};
+use crate::store::{Condition, Item, StoreError, TxAction};
+
+/// Body of `POST /auth/register`. Every field is optional to serde so that validation can
+/// name every missing or bad field at once.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegisterRequest {
+    /// Required; unique, case-insensitively.
+    pub email: Option<String>,
+    /// Required; 8..128 characters.
+    pub password: Option<String>,
+    /// Required; 1..100 characters.
+    pub first_name: Option<String>,
+    /// Required; 1..100 characters.
+    pub last_name: Option<String>,
+    /// E.164, e.g. `+441234567890`.
+    pub phone: Option<String>,
+    /// `guest` (default) or `host`.
+    pub role: Option<String>,
+}
+
+/// The email claim: who owns an address.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailClaim {
+    pub user_id: String,
+}
+
+/// A password of 8..128 characters (characters, not bytes: a passphrase may be any script).
+pub fn check_password(password: String) -> Result<String, String> {
+    let length = password.chars().count();
+    if (8..=128).contains(&length) {
+        Ok(password)
+    } else {
+        Err("must be 8..128 characters".to_owned())
+    }
+}
+
+fn parse_role(raw: &str) -> Result<Vec<Role>, String> {
+    match raw {
+        "guest" => Ok(vec![Role::Guest]),
+        // A host can also travel.
+        "host" => Ok(vec![Role::Guest, Role::Host]),
+        _ => Err("must be guest or host".to_owned()),
+    }
+}
+
+/// Registers a user: `422` naming every bad field, `409` when the email is taken.
+pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiError> {
+    let mut problems = Problems::new();
+    let email = problems
+        .required("email", request.email)
+        .and_then(|raw| problems.check("email", Email::parse(&raw)));
+    let password = problems
+        .required("password", request.password)
+        .and_then(|raw| problems.check("password", check_password(raw)));
+    let first_name = problems
+        .required("firstName", request.first_name)
+        .and_then(|raw| problems.check("firstName", parse_name(&raw)));
+    let last_name = problems
+        .required("lastName", request.last_name)
+        .and_then(|raw| problems.check("lastName", parse_name(&raw)));
+    let phone = request.phone.and_then(|raw| problems.check("phone", parse_phone(&raw)));
+    let roles = match request.role {
+        Some(raw) => problems.check("role", parse_role(&raw)),
+        None => Some(vec![Role::Guest]),
+    };
+    problems.finish()?;
+    let (Some(email), Some(password), Some(first_name), Some(last_name), Some(roles)) =
+        (email, password, first_name, last_name, roles)
+    else {
+        return Err(ApiError::internal("validation passed with a missing field"));
+    };
+
+    let user = User {
+        id: ulid::Ulid::new().to_string(),
+        email: email.as_str().to_owned(),
+        first_name,
+        last_name,
+        phone,
+        roles,
+        created_at: app.clock.now(),
+        password_hash: password::hash(password).await?,
+    };
+    let claim = Item::new(
+        keys::email_claim(&email.folded()),
+        kind::EMAIL_CLAIM,
+        &EmailClaim {
+            user_id: user.id.clone(),
+        },
+    )?;
+    let actions = vec![
+        TxAction::Put {
+            item: claim,
+            condition: Condition::Absent,
+        },
+        TxAction::Put {
+            item: user.to_item()?,
+            condition: Condition::Absent,
+        },
+    ];
+    match app.store.transact(actions).await {
+        Ok(()) => Ok(user),
+        // The claim is action 0: its condition failing means the address is taken.
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Err(ApiError::Conflict {
+            message: "email is already registered".to_owned(),
+            details: vec![FieldError::new("email", "is already registered")],
+        }),
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,4 @@
+//! Helpers shared by the integration tests: emulator endpoints, fresh stores, the app.
+
+pub mod moto;
+pub mod sqs;

@@ -1,0 +1,61 @@
+//! moto_server, the DynamoDB and SQS emulator that `scripts/test` starts: its endpoint, an SDK
+//! config pointed at it, and fresh DynamoDB stores.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use shared::clock::Clock;
+use shared::store::Store;
+use shared::store::dynamo::{DynamoStore, create_table};
+
+/// Environment variable holding moto_server's URL.
+pub const ENDPOINT_ENV: &str = "ROOST_MOTO_ENDPOINT";
+
+/// The moto_server endpoint from `ROOST_MOTO_ENDPOINT`.
+///
+/// # Panics
+/// When the variable is unset: a test that needs moto must fail, never skip silently.
+pub fn endpoint() -> String {
+    match std::env::var(ENDPOINT_ENV) {
+        Ok(endpoint) if !endpoint.trim().is_empty() => endpoint,
+        _ => panic!("ROOST_MOTO_ENDPOINT is not set: run ./scripts/test, which starts moto_server"),
+    }
+}
+
+/// An SDK config for moto: its endpoint, us-east-1 and static dummy credentials, so tests never
+/// read (or depend on) the caller's AWS profile or environment.
+///
+/// # Panics
+/// When `ROOST_MOTO_ENDPOINT` is unset.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "roost-tests"))
+        .load()
+        .await
+}
+
+/// A DynamoDB client talking to moto.
+///
+/// # Panics
+/// When `ROOST_MOTO_ENDPOINT` is unset.
+pub async fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config().await)
+}
+
+/// A [`DynamoStore`] on a table of its own (`roost-test-<ulid>`, laid out as in production),
+/// reading time from `clock`.
+///
+/// # Panics
+/// When `ROOST_MOTO_ENDPOINT` is unset or moto refuses to create the table: this is test setup.
+pub async fn dynamo_store(clock: Arc<dyn Clock>) -> Arc<dyn Store> {
+    let client = dynamo_client().await;
+    // moto keeps tables for its whole life; a ULID keeps every test's data apart.
+    let table = format!("roost-test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    if let Err(err) = create_table(&client, &table).await {
+        panic!("creating table {table} on moto ({}): {err}", endpoint());
+    }
+    Arc::new(DynamoStore::new(client, table, clock))
+}

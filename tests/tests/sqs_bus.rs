@@ -1,0 +1,305 @@
+//! `SqsBus` and the outbox relay against SQS on moto_server.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use chrono::Utc;
+use serde_json::json;
+use shared::bus::sqs::SqsBus;
+use shared::events::{BusError, Event, EventBus, EventType, Queue};
+use shared::outbox::{self, RelayReport};
+use shared::store::keys::{self, kind};
+use shared::store::{Condition, Index, Item, Key, Page, Query, ResumeKey, Store, StoreError, TxAction, Update};
+use tests::sqs::{self, FifoQueue};
+
+fn event(booking: &str) -> Event {
+    Event::new(
+        EventType::PaymentSucceeded,
+        booking,
+        Utc::now(),
+        json!({"amountCents": 12_500}),
+    )
+}
+
+/// Receives what is visible now, with every system attribute, making it visible again at once
+/// when `hide_for` is 0.
+async fn receive(client: &Client, url: &str, hide_for: i32) -> Vec<Message> {
+    client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .visibility_timeout(hide_for)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default()
+}
+
+fn attribute(message: &Message, name: MessageSystemAttributeName) -> String {
+    message.attributes().unwrap()[&name].clone()
+}
+
+async fn setup(prefix: &str) -> (Client, FifoQueue, SqsBus) {
+    let client = sqs::client();
+    let queue = sqs::create_fifo_queue(&client, prefix).await;
+    let bus = SqsBus::new(client.clone(), [(Queue::BookingEvents, queue.url.clone())]);
+    (client, queue, bus)
+}
+
+#[tokio::test]
+async fn publish_sends_the_event_with_its_group_and_deduplication_id() {
+    let (client, queue, bus) = setup("publish").await;
+    let published = event("BOOKING1");
+    bus.publish(Queue::BookingEvents, &published).await.unwrap();
+
+    let messages = receive(&client, &queue.url, 30).await;
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(
+        attribute(message, MessageSystemAttributeName::MessageGroupId),
+        "BOOKING1"
+    );
+    assert_eq!(
+        attribute(message, MessageSystemAttributeName::MessageDeduplicationId),
+        published.id
+    );
+    let body: Event = serde_json::from_str(message.body().unwrap()).unwrap();
+    assert_eq!(body, published);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(message.body().unwrap()).unwrap(),
+        serde_json::to_value(&published).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_published_twice_is_delivered_once() {
+    let (client, queue, bus) = setup("dedup").await;
+    let published = event("BOOKING1");
+    bus.publish(Queue::BookingEvents, &published).await.unwrap();
+    bus.publish(Queue::BookingEvents, &published).await.unwrap();
+    let other = event("BOOKING1");
+    bus.publish(Queue::BookingEvents, &other).await.unwrap();
+
+    let bodies: Vec<Event> = receive(&client, &queue.url, 30)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    assert_eq!(bodies, vec![published, other]);
+}
+
+#[tokio::test]
+async fn a_message_received_three_times_without_delete_moves_to_the_dlq() {
+    let (client, queue, bus) = setup("redrive").await;
+    let published = event("BOOKING1");
+    bus.publish(Queue::BookingEvents, &published).await.unwrap();
+
+    for receive_count in 1..=sqs::MAX_RECEIVE_COUNT {
+        let messages = receive(&client, &queue.url, 0).await;
+        assert_eq!(messages.len(), 1, "receive {receive_count}");
+        assert_eq!(
+            attribute(&messages[0], MessageSystemAttributeName::ApproximateReceiveCount),
+            receive_count.to_string()
+        );
+    }
+    assert!(
+        receive(&client, &queue.url, 0).await.is_empty(),
+        "the 4th receive redrives instead"
+    );
+    let dead = receive(&client, &queue.dlq_url, 30).await;
+    assert_eq!(dead.len(), 1);
+    let body: Event = serde_json::from_str(dead[0].body().unwrap()).unwrap();
+    assert_eq!(body, published);
+}
+
+#[tokio::test]
+async fn unconfigured_queue_and_sqs_errors_are_bus_errors() {
+    let (client, _queue, bus) = setup("errors").await;
+    assert_eq!(
+        bus.publish(Queue::PaymentEvents, &event("B")).await,
+        Err(BusError::UnknownQueue("payment-events"))
+    );
+    let missing = format!("{}/000000000000/does-not-exist.fifo", sqs::endpoint());
+    let broken = SqsBus::new(client, [(Queue::ReviewEvents, missing)]);
+    match broken.publish(Queue::ReviewEvents, &event("B")).await {
+        Err(BusError::Unavailable(text)) => assert!(!text.is_empty()),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+/// An in-memory store with what the outbox needs: conditional transactions, deletes and
+/// gsi1 queries (the SQLite and DynamoDB adapters are tested for these elsewhere).
+#[derive(Default)]
+struct MemoryStore {
+    items: Mutex<BTreeMap<Key, Item>>,
+}
+
+impl MemoryStore {
+    fn keys(&self) -> Vec<Key> {
+        self.items.lock().unwrap().keys().cloned().collect()
+    }
+}
+
+fn holds(items: &BTreeMap<Key, Item>, key: &Key, condition: &Condition) -> bool {
+    match condition {
+        Condition::Always => true,
+        Condition::Absent => !items.contains_key(key),
+        Condition::Exists => items.contains_key(key),
+        other => panic!("not in this test store: {other:?}"),
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        Ok(self.items.lock().unwrap().get(key).cloned())
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.transact(vec![TxAction::Put { item, condition }])
+            .await
+            .map_err(|_| StoreError::ConditionFailed)
+    }
+    async fn update(&self, _: &Key, _: Update, _: Condition) -> Result<Item, StoreError> {
+        unimplemented!("not needed by the outbox")
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        let mut items = self.items.lock().unwrap();
+        if !holds(&items, key, &condition) {
+            return Err(StoreError::ConditionFailed);
+        }
+        items.remove(key);
+        Ok(())
+    }
+    async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
+        shared::store::validate_transaction(&actions)?;
+        let mut items = self.items.lock().unwrap();
+        for (index, action) in actions.iter().enumerate() {
+            let condition = match action {
+                TxAction::Put { condition, .. }
+                | TxAction::Update { condition, .. }
+                | TxAction::Delete { condition, .. }
+                | TxAction::Check { condition, .. } => condition,
+            };
+            if !holds(&items, action.key(), condition) {
+                return Err(StoreError::TransactionConditionFailed { index });
+            }
+        }
+        for action in actions {
+            match action {
+                TxAction::Put { item, .. } => {
+                    items.insert(item.key.clone(), item);
+                }
+                TxAction::Delete { key, .. } => {
+                    items.remove(&key);
+                }
+                TxAction::Check { .. } => {}
+                TxAction::Update { .. } => unimplemented!("not needed by the outbox"),
+            }
+        }
+        Ok(())
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        assert_eq!(query.index, Index::Gsi1);
+        let after = query.start.map(|ResumeKey(map)| map["gsi1sk"].clone());
+        let mut found: Vec<(String, Item)> = self
+            .items
+            .lock()
+            .unwrap()
+            .values()
+            .filter_map(|item| {
+                let index = item.gsi1.as_ref()?;
+                (index.pk == query.pk && after.as_ref().is_none_or(|after| &index.sk > after))
+                    .then(|| (index.sk.clone(), item.clone()))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let limit = query.limit as usize;
+        let next =
+            (found.len() > limit).then(|| ResumeKey(BTreeMap::from([("gsi1sk".into(), found[limit - 1].0.clone())])));
+        found.truncate(limit);
+        Ok(Page {
+            items: found.into_iter().map(|(_, item)| item).collect(),
+            next,
+        })
+    }
+}
+
+/// A booking item written together with the event that announces it.
+fn booking_with_event(event: &Event) -> Vec<TxAction> {
+    let booking = Item::new(
+        Key::new(format!("BOOKING#{}", event.booking_id), "BOOKING"),
+        "booking",
+        &json!({"status": "confirmed"}),
+    )
+    .unwrap();
+    vec![
+        TxAction::Put {
+            item: booking,
+            condition: Condition::Absent,
+        },
+        outbox::record(Queue::BookingEvents, event).unwrap(),
+    ]
+}
+
+#[tokio::test]
+async fn relay_publishes_what_a_transaction_left_in_the_outbox_once() {
+    let (client, queue, bus) = setup("relay").await;
+    let store = MemoryStore::default();
+    let published = event("BOOKING1");
+    store.transact(booking_with_event(&published)).await.unwrap();
+    assert!(store.keys().contains(&keys::outbox(&published.id)));
+    let outbox_item = store.get(&keys::outbox(&published.id)).await.unwrap().unwrap();
+    assert_eq!(outbox_item.kind, kind::OUTBOX);
+
+    let report = outbox::relay(&store, &bus, 100).await.unwrap();
+    assert_eq!(
+        report,
+        RelayReport {
+            published: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(
+        store.keys(),
+        vec![Key::new("BOOKING#BOOKING1", "BOOKING")],
+        "outbox item deleted"
+    );
+    assert_eq!(outbox::relay(&store, &bus, 100).await.unwrap(), RelayReport::default());
+
+    let messages = receive(&client, &queue.url, 30).await;
+    assert_eq!(messages.len(), 1);
+    let body: Event = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(body, published);
+}
+
+#[tokio::test]
+async fn publish_recorded_publishes_after_commit_and_leaves_failures_for_the_relay() {
+    let (client, queue, bus) = setup("recorded").await;
+    let store = MemoryStore::default();
+    let sent = event("BOOKING1");
+    store.transact(booking_with_event(&sent)).await.unwrap();
+    outbox::publish_recorded(&store, &bus, &[(Queue::BookingEvents, sent.clone())]).await;
+    assert!(!store.keys().contains(&keys::outbox(&sent.id)));
+
+    // A function that may not publish to the queue: the event stays for the relay.
+    let stuck = event("BOOKING2");
+    store.transact(booking_with_event(&stuck)).await.unwrap();
+    let no_queues = SqsBus::new(client.clone(), []);
+    outbox::publish_recorded(&store, &no_queues, &[(Queue::BookingEvents, stuck.clone())]).await;
+    assert!(store.keys().contains(&keys::outbox(&stuck.id)));
+    let report = outbox::relay(&store, &bus, 100).await.unwrap();
+    assert_eq!(report.published, 1);
+
+    let bodies: Vec<Event> = receive(&client, &queue.url, 30)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    assert_eq!(bodies, vec![sent, stuck]);
+}

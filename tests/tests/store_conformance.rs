@@ -1,0 +1,1407 @@
+//! One suite of store behaviours, run against every adapter of the store port.
+//!
+//! Each case is an async function taking a fresh store and the [`ManualClock`] it reads; the
+//! [`conformance!`] macro instantiates every case for one adapter as
+//! `<adapter>_<case>` tests, so that the SQLite store the local API runs on and the DynamoDB
+//! store production runs on are held to the same contract (see `shared::store`).
+//!
+//! Every case also builds its keys from a fresh ULID, so cases stay independent even if an
+//! adapter factory ever hands out a shared table.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::Duration;
+use embedded::store::SqliteStore;
+use serde_json::{Value, json};
+use shared::clock::{Clock, ManualClock};
+use shared::store::{
+    Condition, Index, IndexKey, Item, Key, MAX_TRANSACTION_ACTIONS, Page, Query, SortKeyRange, Store, StoreError,
+    TxAction, Update,
+};
+use tests::moto::dynamo_store;
+use tokio::sync::Barrier;
+
+/// A fresh in-memory SQLite store.
+async fn sqlite_store(clock: Arc<dyn Clock>) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open_temporary(clock).expect("opening a temporary SQLite store"))
+}
+
+/// Instantiates every case for one adapter: `conformance!(name, factory)` where `factory` is an
+/// async `fn(Arc<dyn Clock>) -> Arc<dyn Store>` giving a fresh store.
+macro_rules! conformance {
+    ($adapter:ident, $factory:path) => {
+        conformance!(@cases $adapter, $factory;
+            get_of_missing_item_is_none,
+            put_get_round_trips_every_field,
+            put_get_round_trips_a_bare_item,
+            put_replaces_the_whole_item,
+            put_rejects_reserved_attributes,
+            put_always_writes_whatever_is_there,
+            put_absent_on_absent_item_succeeds,
+            put_absent_on_live_item_fails,
+            put_absent_on_expired_item_succeeds,
+            put_exists_outcomes,
+            put_version_equals_outcomes,
+            put_attribute_equals_outcomes,
+            update_bumps_version_and_applies_set_remove_add,
+            update_moves_and_removes_gsi_keys,
+            update_sets_and_removes_ttl,
+            update_of_missing_item_fails,
+            update_of_expired_item_fails,
+            update_condition_outcomes,
+            update_rejects_reserved_attributes,
+            delete_condition_outcomes,
+            delete_of_expired_item,
+            transaction_applies_every_action,
+            transaction_rollback_names_first_failing_action,
+            transaction_of_max_actions_rolls_back_on_the_last,
+            transaction_of_max_actions_applies,
+            transaction_invalid_requests_write_nothing,
+            transaction_check_actions,
+            transaction_conditions_treat_expired_items_as_absent,
+            query_table_sort_key_ranges,
+            query_gsi1_sort_key_ranges,
+            query_gsi2_sort_key_ranges,
+            query_pages_through_table_exactly_once,
+            query_pages_through_gsi1_exactly_once,
+            query_pages_through_gsi2_exactly_once,
+            query_gsi_ties_order_by_table_key,
+            query_resume_key_shape,
+            query_limit_counts_expired_items,
+            gsis_are_sparse,
+            ttl_hides_items_after_clock_advances,
+            concurrent_conditional_puts_let_exactly_one_win,
+            concurrent_adds_all_apply,
+        );
+    };
+    (@cases $adapter:ident, $factory:path; $($case:ident),* $(,)?) => {
+        paste::paste! {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn [<$adapter _ $case>]() {
+                    let clock = Arc::new(ManualClock::default());
+                    let store = $factory(clock.clone()).await;
+                    $case(store, clock).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(sqlite, sqlite_store);
+conformance!(dynamo, dynamo_store);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A prefix no other case uses.
+fn unique() -> String {
+    ulid::Ulid::new().to_string()
+}
+
+fn item(pk: &str, sk: &str, attrs: Value) -> Item {
+    Item::new(Key::new(pk, sk), "thing", &attrs).expect("attributes are a JSON object")
+}
+
+fn now(clock: &ManualClock) -> i64 {
+    clock.now().timestamp()
+}
+
+/// Puts `item` unconditionally.
+async fn seed(store: &Arc<dyn Store>, item: &Item) {
+    store
+        .put(item.clone(), Condition::Always)
+        .await
+        .expect("seeding an item");
+}
+
+/// An item whose ttl has passed: put while live, then the clock moves past it.
+async fn seed_expired(store: &Arc<dyn Store>, clock: &ManualClock, item: Item) -> Item {
+    let item = item.with_ttl(now(clock) + 60);
+    seed(store, &item).await;
+    clock.advance(Duration::seconds(61));
+    assert_eq!(store.get(&item.key).await, Ok(None), "the item expired");
+    item
+}
+
+async fn get(store: &Arc<dyn Store>, key: &Key) -> Option<Item> {
+    store.get(key).await.expect("get")
+}
+
+/// Every page of `query`, checking that no page holds more than the limit.
+async fn collect(store: &Arc<dyn Store>, query: Query) -> (Vec<Item>, usize) {
+    let mut query = query;
+    let mut items = Vec::new();
+    let mut pages = 0;
+    loop {
+        let Page { items: page, next } = store.query(query.clone()).await.expect("query");
+        pages += 1;
+        assert!(page.len() <= query.limit as usize, "a page holds at most `limit` items");
+        items.extend(page);
+        match next {
+            Some(next) => query = query.start(Some(next)),
+            None => return (items, pages),
+        }
+        assert!(pages < 10_000, "paging does not end");
+    }
+}
+
+/// The sort key `item` has in `index`.
+fn sort_key(index: Index, item: &Item) -> String {
+    match index {
+        Index::Table => item.key.sk.clone(),
+        Index::Gsi1 => item.gsi1.as_ref().expect("item is in gsi1").sk.clone(),
+        Index::Gsi2 => item.gsi2.as_ref().expect("item is in gsi2").sk.clone(),
+    }
+}
+
+fn sort_keys(index: Index, items: &[Item]) -> Vec<String> {
+    items.iter().map(|item| sort_key(index, item)).collect()
+}
+
+/// An item at sort key `sk` of partition `pk` of `index`; for a GSI its table key is unique.
+fn placed(index: Index, pk: &str, sk: &str) -> Item {
+    let attrs = json!({ "at": sk });
+    match index {
+        Index::Table => item(pk, sk, attrs),
+        Index::Gsi1 => item(&format!("{pk}#T{}", unique()), "X", attrs).with_gsi1(IndexKey::new(pk, sk)),
+        Index::Gsi2 => item(&format!("{pk}#T{}", unique()), "X", attrs).with_gsi2(IndexKey::new(pk, sk)),
+    }
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|value| (*value).to_owned()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// get and put
+// ---------------------------------------------------------------------------------------------
+
+async fn get_of_missing_item_is_none(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    assert_eq!(store.get(&Key::new(format!("{p}#U"), "PROFILE")).await, Ok(None));
+}
+
+async fn put_get_round_trips_every_field(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let attrs = json!({
+        "name": "Ada",
+        "count": 3,
+        "negative": -42,
+        "price": 12.5,
+        "active": true,
+        "nothing": null,
+        "empty": "",
+        "tags": ["a", "b"],
+        "nested": { "address": { "city": "Lisbon", "lines": ["1 Rua", 2, false] }, "list": [] },
+        "empty_map": {},
+    });
+    let mut original = item(&format!("{p}#U"), "PROFILE", attrs)
+        .with_gsi1(IndexKey::new(format!("{p}#G1"), "2030-01-01"))
+        .with_gsi2(IndexKey::new(format!("{p}#G2"), "ada@example.com"))
+        .with_ttl(now(&clock) + 3600);
+    original.kind = "user".into();
+    original.version = 7;
+    store.put(original.clone(), Condition::Always).await.expect("put");
+    assert_eq!(get(&store, &original.key).await, Some(original));
+}
+
+async fn put_get_round_trips_a_bare_item(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let original = item(&format!("{p}#U"), "PROFILE", json!({}));
+    store.put(original.clone(), Condition::Always).await.expect("put");
+    let found = get(&store, &original.key).await.expect("stored");
+    assert_eq!(found, original);
+    assert_eq!(
+        (found.gsi1, found.gsi2, found.ttl, found.version),
+        (None, None, None, 0)
+    );
+}
+
+async fn put_replaces_the_whole_item(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let gsi = IndexKey::new(format!("{p}#G"), "1");
+    let first = item(&format!("{p}#U"), "PROFILE", json!({ "a": 1, "b": 2 })).with_gsi1(gsi.clone());
+    seed(&store, &first).await;
+    let second = item(&format!("{p}#U"), "PROFILE", json!({ "a": 3 }));
+    store.put(second.clone(), Condition::Always).await.expect("put");
+    assert_eq!(get(&store, &second.key).await, Some(second));
+    let page = store.query(Query::partition(Index::Gsi1, gsi.pk)).await.expect("query");
+    assert!(page.items.is_empty(), "the replaced item left gsi1");
+}
+
+async fn put_rejects_reserved_attributes(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    for name in ["pk", "version", "ttl", "gsi1pk", "type"] {
+        let mut attrs = serde_json::Map::new();
+        attrs.insert(name.into(), json!("x"));
+        let bad = item(&format!("{p}#U"), name, Value::Object(attrs));
+        let result = store.put(bad.clone(), Condition::Always).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidRequest(_))),
+            "{name}: {result:?}"
+        );
+        assert_eq!(get(&store, &bad.key).await, None, "{name}: nothing written");
+    }
+}
+
+async fn put_always_writes_whatever_is_there(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let first = item(&format!("{p}#U"), "PROFILE", json!({ "n": 1 }));
+    store
+        .put(first.clone(), Condition::Always)
+        .await
+        .expect("put on absent");
+    let second = item(&format!("{p}#U"), "PROFILE", json!({ "n": 2 }));
+    store.put(second.clone(), Condition::Always).await.expect("put on live");
+    assert_eq!(get(&store, &second.key).await, Some(second));
+}
+
+async fn put_absent_on_absent_item_succeeds(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let new = item(&format!("{p}#U"), "PROFILE", json!({ "n": 1 }));
+    store.put(new.clone(), Condition::Absent).await.expect("put");
+    assert_eq!(get(&store, &new.key).await, Some(new));
+}
+
+async fn put_absent_on_live_item_fails(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let existing = item(&format!("{p}#U"), "PROFILE", json!({ "n": 1 }));
+    seed(&store, &existing).await;
+    let other = item(&format!("{p}#U"), "PROFILE", json!({ "n": 2 }));
+    assert_eq!(
+        store.put(other, Condition::Absent).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(get(&store, &existing.key).await, Some(existing), "unchanged");
+}
+
+async fn put_absent_on_expired_item_succeeds(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#H"), "HOLD", json!({ "n": 1 }))).await;
+    let new = item(&format!("{p}#H"), "HOLD", json!({ "n": 2 }));
+    store
+        .put(new.clone(), Condition::Absent)
+        .await
+        .expect("expired counts as absent");
+    assert_eq!(get(&store, &expired.key).await, Some(new));
+}
+
+async fn put_exists_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let live = item(&format!("{p}#L"), "X", json!({ "n": 1 }));
+    seed(&store, &live).await;
+    let replacement = item(&format!("{p}#L"), "X", json!({ "n": 2 }));
+    store
+        .put(replacement.clone(), Condition::Exists)
+        .await
+        .expect("exists on live");
+    assert_eq!(get(&store, &live.key).await, Some(replacement));
+
+    let missing = item(&format!("{p}#M"), "X", json!({ "n": 1 }));
+    assert_eq!(
+        store.put(missing.clone(), Condition::Exists).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(get(&store, &missing.key).await, None);
+
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#E"), "X", json!({ "n": 1 }))).await;
+    let mut again = expired.clone();
+    again.ttl = None;
+    assert_eq!(
+        store.put(again, Condition::Exists).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(get(&store, &expired.key).await, None);
+}
+
+async fn put_version_equals_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let mut stored = item(&format!("{p}#U"), "X", json!({ "n": 1 }));
+    stored.version = 3;
+    seed(&store, &stored).await;
+
+    let mut wrong = stored.clone();
+    wrong.version = 5;
+    wrong.attrs.insert("n".into(), json!(2));
+    assert_eq!(
+        store.put(wrong.clone(), Condition::VersionEquals(4)).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(get(&store, &stored.key).await, Some(stored.clone()), "unchanged");
+
+    let mut next = wrong;
+    next.version = 4;
+    store
+        .put(next.clone(), Condition::VersionEquals(3))
+        .await
+        .expect("right version");
+    assert_eq!(
+        get(&store, &stored.key).await,
+        Some(next),
+        "put writes the version it carries"
+    );
+
+    let missing = item(&format!("{p}#M"), "X", json!({}));
+    assert_eq!(
+        store.put(missing, Condition::VersionEquals(0)).await,
+        Err(StoreError::ConditionFailed)
+    );
+
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#E"), "X", json!({}))).await;
+    assert_eq!(
+        store
+            .put(expired.clone(), Condition::VersionEquals(expired.version))
+            .await,
+        Err(StoreError::ConditionFailed)
+    );
+}
+
+async fn put_attribute_equals_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(
+        &format!("{p}#U"),
+        "X",
+        json!({ "status": "open", "n": 5, "address": { "city": "Lisbon", "zip": ["1000", 1] } }),
+    );
+    seed(&store, &stored).await;
+    let mut next = stored.clone();
+    next.attrs.insert("status".into(), json!("closed"));
+
+    for condition in [
+        Condition::attribute_equals("status", "closed"),
+        Condition::attribute_equals("n", 6),
+        Condition::attribute_equals("n", "5"),
+        Condition::attribute_equals("missing", "open"),
+        Condition::attribute_equals("address", json!({ "city": "Porto", "zip": ["1000", 1] })),
+    ] {
+        assert_eq!(
+            store.put(next.clone(), condition.clone()).await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+        assert_eq!(
+            get(&store, &stored.key).await,
+            Some(stored.clone()),
+            "unchanged after {condition:?}"
+        );
+    }
+    for condition in [
+        Condition::attribute_equals("status", "open"),
+        Condition::attribute_equals("n", 5),
+        Condition::attribute_equals("address", json!({ "city": "Lisbon", "zip": ["1000", 1] })),
+    ] {
+        store
+            .put(stored.clone(), condition.clone())
+            .await
+            .unwrap_or_else(|err| panic!("{condition:?}: {err}"));
+    }
+    store
+        .put(next.clone(), Condition::attribute_equals("status", "open"))
+        .await
+        .expect("equal attribute");
+    assert_eq!(get(&store, &stored.key).await, Some(next));
+
+    let expired = seed_expired(
+        &store,
+        &clock,
+        item(&format!("{p}#E"), "X", json!({ "status": "open" })),
+    )
+    .await;
+    assert_eq!(
+        store.put(expired, Condition::attribute_equals("status", "open")).await,
+        Err(StoreError::ConditionFailed)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// update
+// ---------------------------------------------------------------------------------------------
+
+async fn update_bumps_version_and_applies_set_remove_add(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let ttl = now(&clock) + 3600;
+    let mut stored = item(
+        &format!("{p}#U"),
+        "X",
+        json!({ "name": "a", "gone": 1, "n": 10, "keep": [1] }),
+    )
+    .with_gsi1(IndexKey::new(format!("{p}#G1"), "1"))
+    .with_gsi2(IndexKey::new(format!("{p}#G2"), "2"))
+    .with_ttl(ttl);
+    stored.version = 3;
+    seed(&store, &stored).await;
+
+    let update = Update::new()
+        .set("name", "b")
+        .set("tags", json!(["x", { "y": null }]))
+        .remove("gone")
+        .remove("never_there")
+        .add("n", 5)
+        .add("fresh", -2);
+    let updated = store
+        .update(&stored.key, update, Condition::Always)
+        .await
+        .expect("update");
+    let mut expected = stored.clone();
+    expected.version = 4;
+    expected.attrs = json!({ "name": "b", "tags": ["x", { "y": null }], "n": 15, "keep": [1], "fresh": -2 })
+        .as_object()
+        .cloned()
+        .expect("object");
+    assert_eq!(updated, expected, "update returns the item as written");
+    assert_eq!(get(&store, &stored.key).await, Some(expected.clone()));
+
+    let again = store
+        .update(&stored.key, Update::new(), Condition::Always)
+        .await
+        .expect("empty update");
+    assert_eq!(again.version, 5, "even an empty update bumps the version");
+    assert_eq!(again.attrs, expected.attrs);
+}
+
+async fn update_moves_and_removes_gsi_keys(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let (g1a, g1b, g2) = (format!("{p}#G1A"), format!("{p}#G1B"), format!("{p}#G2"));
+    let stored = item(&format!("{p}#U"), "X", json!({}))
+        .with_gsi1(IndexKey::new(&g1a, "a"))
+        .with_gsi2(IndexKey::new(&g2, "x"));
+    seed(&store, &stored).await;
+    let in_index = |index: Index, pk: String| {
+        let store = store.clone();
+        async move { store.query(Query::partition(index, pk)).await.expect("query").items }
+    };
+    assert_eq!(in_index(Index::Gsi1, g1a.clone()).await.len(), 1);
+
+    let moved = store
+        .update(
+            &stored.key,
+            Update::new().gsi1(Some(IndexKey::new(&g1b, "b"))),
+            Condition::Always,
+        )
+        .await
+        .expect("move in gsi1");
+    assert_eq!(moved.gsi1, Some(IndexKey::new(&g1b, "b")));
+    assert_eq!(moved.gsi2, stored.gsi2, "gsi2 untouched");
+    assert!(
+        in_index(Index::Gsi1, g1a.clone()).await.is_empty(),
+        "left its old gsi1 partition"
+    );
+    assert_eq!(in_index(Index::Gsi1, g1b.clone()).await, vec![moved.clone()]);
+
+    let removed = store
+        .update(&stored.key, Update::new().gsi2(None), Condition::Always)
+        .await
+        .expect("take out of gsi2");
+    assert_eq!(removed.gsi2, None);
+    assert!(in_index(Index::Gsi2, g2.clone()).await.is_empty(), "left gsi2");
+    assert_eq!(get(&store, &stored.key).await.and_then(|item| item.gsi2), None);
+
+    let back = store
+        .update(
+            &stored.key,
+            Update::new().gsi2(Some(IndexKey::new(&g2, "y"))),
+            Condition::Always,
+        )
+        .await
+        .expect("back into gsi2");
+    assert_eq!(in_index(Index::Gsi2, g2).await, vec![back.clone()]);
+    assert_eq!(back.version, 3);
+}
+
+async fn update_sets_and_removes_ttl(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#H"), "X", json!({}));
+    seed(&store, &stored).await;
+    let ttl = now(&clock) + 600;
+
+    let with_ttl = store
+        .update(&stored.key, Update::new().ttl(Some(ttl)), Condition::Always)
+        .await
+        .expect("set ttl");
+    assert_eq!(with_ttl.ttl, Some(ttl));
+    assert_eq!(get(&store, &stored.key).await.and_then(|item| item.ttl), Some(ttl));
+
+    let without = store
+        .update(&stored.key, Update::new().ttl(None), Condition::Always)
+        .await
+        .expect("remove ttl");
+    assert_eq!(without.ttl, None);
+    clock.advance(Duration::seconds(601));
+    assert_eq!(get(&store, &stored.key).await, Some(without), "no ttl, no expiry");
+
+    store
+        .update(&stored.key, Update::new().ttl(Some(now(&clock) - 1)), Condition::Always)
+        .await
+        .expect("set a past ttl");
+    assert_eq!(
+        get(&store, &stored.key).await,
+        None,
+        "a past ttl hides the item at once"
+    );
+}
+
+async fn update_of_missing_item_fails(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let key = Key::new(format!("{p}#U"), "PROFILE");
+    for condition in [Condition::Always, Condition::Absent, Condition::Exists] {
+        assert_eq!(
+            store.update(&key, Update::new().set("a", 1), condition.clone()).await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+    }
+    assert_eq!(get(&store, &key).await, None, "update never creates an item");
+}
+
+async fn update_of_expired_item_fails(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#H"), "X", json!({}))).await;
+    for condition in [Condition::Always, Condition::Absent, Condition::Exists] {
+        assert_eq!(
+            store
+                .update(&expired.key, Update::new().ttl(None), condition.clone())
+                .await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+    }
+    assert_eq!(get(&store, &expired.key).await, None, "still expired");
+}
+
+async fn update_condition_outcomes(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let mut stored = item(&format!("{p}#U"), "X", json!({ "status": "open", "n": 5 }));
+    stored.version = 2;
+    seed(&store, &stored).await;
+    let bump = || Update::new().add("bumps", 1);
+
+    for condition in [
+        Condition::Absent,
+        Condition::VersionEquals(1),
+        Condition::attribute_equals("status", "closed"),
+        Condition::attribute_equals("missing", "open"),
+        Condition::attribute_equals("n", "5"),
+    ] {
+        assert_eq!(
+            store.update(&stored.key, bump(), condition.clone()).await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+    }
+    assert_eq!(
+        get(&store, &stored.key).await,
+        Some(stored.clone()),
+        "failed updates change nothing"
+    );
+
+    let mut version = 2;
+    for condition in [
+        Condition::Always,
+        Condition::Exists,
+        Condition::VersionEquals(3),
+        Condition::attribute_equals("status", "open"),
+        Condition::attribute_equals("n", 5),
+    ] {
+        let updated = store
+            .update(&stored.key, bump(), condition.clone())
+            .await
+            .unwrap_or_else(|err| panic!("{condition:?}: {err}"));
+        version += 1;
+        assert_eq!(updated.version, version, "{condition:?}");
+    }
+    let found = get(&store, &stored.key).await.expect("stored");
+    assert_eq!(found.attrs.get("bumps"), Some(&json!(5)));
+}
+
+async fn update_rejects_reserved_attributes(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#U"), "X", json!({ "n": 1 }));
+    seed(&store, &stored).await;
+    for update in [
+        Update::new().set("pk", "other"),
+        Update::new().set("version", 9),
+        Update::new().remove("ttl"),
+        Update::new().add("version", 1),
+        Update::new().set("n", 2).set("gsi1sk", "x"),
+    ] {
+        let result = store.update(&stored.key, update.clone(), Condition::Always).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidRequest(_))),
+            "{update:?}: {result:?}"
+        );
+    }
+    assert_eq!(get(&store, &stored.key).await, Some(stored), "nothing changed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// delete
+// ---------------------------------------------------------------------------------------------
+
+async fn delete_condition_outcomes(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let missing = Key::new(format!("{p}#M"), "X");
+    store
+        .delete(&missing, Condition::Always)
+        .await
+        .expect("deleting nothing is fine");
+    store
+        .delete(&missing, Condition::Absent)
+        .await
+        .expect("absent holds for nothing");
+    for condition in [
+        Condition::Exists,
+        Condition::VersionEquals(0),
+        Condition::attribute_equals("status", "open"),
+    ] {
+        assert_eq!(
+            store.delete(&missing, condition.clone()).await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+    }
+
+    let mut stored = item(&format!("{p}#U"), "X", json!({ "status": "open", "n": 5 }));
+    stored.version = 4;
+    for condition in [
+        Condition::Absent,
+        Condition::VersionEquals(3),
+        Condition::attribute_equals("status", "closed"),
+        Condition::attribute_equals("missing", "open"),
+    ] {
+        seed(&store, &stored).await;
+        assert_eq!(
+            store.delete(&stored.key, condition.clone()).await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+        assert_eq!(
+            get(&store, &stored.key).await,
+            Some(stored.clone()),
+            "kept after {condition:?}"
+        );
+    }
+    for condition in [
+        Condition::Always,
+        Condition::Exists,
+        Condition::VersionEquals(4),
+        Condition::attribute_equals("status", "open"),
+        Condition::attribute_equals("n", 5),
+    ] {
+        seed(&store, &stored).await;
+        store
+            .delete(&stored.key, condition.clone())
+            .await
+            .unwrap_or_else(|err| panic!("{condition:?}: {err}"));
+        assert_eq!(get(&store, &stored.key).await, None, "deleted with {condition:?}");
+    }
+}
+
+async fn delete_of_expired_item(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let expired = seed_expired(
+        &store,
+        &clock,
+        item(&format!("{p}#H"), "X", json!({ "status": "open" })),
+    )
+    .await;
+    for condition in [
+        Condition::Exists,
+        Condition::VersionEquals(expired.version),
+        Condition::attribute_equals("status", "open"),
+    ] {
+        assert_eq!(
+            store.delete(&expired.key, condition.clone()).await,
+            Err(StoreError::ConditionFailed),
+            "{condition:?}"
+        );
+    }
+    store
+        .delete(&expired.key, Condition::Absent)
+        .await
+        .expect("expired counts as absent");
+    store.delete(&expired.key, Condition::Always).await.expect("always");
+    assert_eq!(get(&store, &expired.key).await, None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// transactions
+// ---------------------------------------------------------------------------------------------
+
+async fn transaction_applies_every_action(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let to_update = item(&format!("{p}#A"), "X", json!({ "n": 1 }));
+    let to_delete = item(&format!("{p}#B"), "X", json!({}));
+    let to_check = item(&format!("{p}#C"), "X", json!({ "status": "open" }));
+    for existing in [&to_update, &to_delete, &to_check] {
+        seed(&store, existing).await;
+    }
+    let new = item(&format!("{p}#D"), "X", json!({ "fresh": true })).with_gsi1(IndexKey::new(format!("{p}#G"), "1"));
+
+    store
+        .transact(vec![
+            TxAction::Put {
+                item: new.clone(),
+                condition: Condition::Absent,
+            },
+            TxAction::Update {
+                key: to_update.key.clone(),
+                update: Update::new().add("n", 1).set("s", "x"),
+                condition: Condition::VersionEquals(0),
+            },
+            TxAction::Delete {
+                key: to_delete.key.clone(),
+                condition: Condition::Exists,
+            },
+            TxAction::Check {
+                key: to_check.key.clone(),
+                condition: Condition::attribute_equals("status", "open"),
+            },
+        ])
+        .await
+        .expect("transaction");
+
+    assert_eq!(get(&store, &new.key).await, Some(new));
+    let updated = get(&store, &to_update.key).await.expect("kept");
+    assert_eq!(updated.version, 1);
+    assert_eq!(Value::Object(updated.attrs), json!({ "n": 2, "s": "x" }));
+    assert_eq!(get(&store, &to_delete.key).await, None);
+    assert_eq!(
+        get(&store, &to_check.key).await,
+        Some(to_check),
+        "a check writes nothing"
+    );
+}
+
+/// A four-action transaction (put, update, delete, check) over seeded items in which exactly
+/// the actions in `failing` have a condition that does not hold.
+fn four_actions(p: &str, failing: &[usize]) -> Vec<TxAction> {
+    let condition = |index: usize, holds: Condition, fails: Condition| {
+        if failing.contains(&index) { fails } else { holds }
+    };
+    vec![
+        TxAction::Put {
+            item: item(&format!("{p}#NEW"), "X", json!({})),
+            condition: condition(0, Condition::Absent, Condition::Exists),
+        },
+        TxAction::Update {
+            key: Key::new(format!("{p}#A"), "X"),
+            update: Update::new().add("n", 1),
+            condition: condition(1, Condition::VersionEquals(0), Condition::VersionEquals(9)),
+        },
+        TxAction::Delete {
+            key: Key::new(format!("{p}#B"), "X"),
+            condition: condition(2, Condition::Exists, Condition::Absent),
+        },
+        TxAction::Check {
+            key: Key::new(format!("{p}#C"), "X"),
+            condition: condition(
+                3,
+                Condition::attribute_equals("status", "open"),
+                Condition::attribute_equals("status", "closed"),
+            ),
+        },
+    ]
+}
+
+async fn transaction_rollback_names_first_failing_action(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let a = item(&format!("{p}#A"), "X", json!({ "n": 1 }));
+    let b = item(&format!("{p}#B"), "X", json!({}));
+    let c = item(&format!("{p}#C"), "X", json!({ "status": "open" }));
+    for existing in [&a, &b, &c] {
+        seed(&store, existing).await;
+    }
+    let unchanged = || async {
+        assert_eq!(
+            get(&store, &Key::new(format!("{p}#NEW"), "X")).await,
+            None,
+            "put rolled back"
+        );
+        assert_eq!(get(&store, &a.key).await, Some(a.clone()), "update rolled back");
+        assert_eq!(get(&store, &b.key).await, Some(b.clone()), "delete rolled back");
+        assert_eq!(get(&store, &c.key).await, Some(c.clone()));
+    };
+
+    for failing in [&[0][..], &[1], &[2], &[3], &[1, 3], &[2, 3], &[0, 1, 2, 3]] {
+        let result = store.transact(four_actions(&p, failing)).await;
+        assert_eq!(
+            result,
+            Err(StoreError::TransactionConditionFailed { index: failing[0] }),
+            "failing {failing:?}"
+        );
+        unchanged().await;
+    }
+    store
+        .transact(four_actions(&p, &[]))
+        .await
+        .expect("all conditions hold");
+}
+
+async fn transaction_of_max_actions_rolls_back_on_the_last(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let mut actions: Vec<TxAction> = (0..MAX_TRANSACTION_ACTIONS - 1)
+        .map(|i| TxAction::Put {
+            item: item(&format!("{p}#P"), &format!("{i:03}"), json!({ "i": i })),
+            condition: Condition::Absent,
+        })
+        .collect();
+    actions.push(TxAction::Check {
+        key: Key::new(format!("{p}#MISSING"), "X"),
+        condition: Condition::Exists,
+    });
+    assert_eq!(
+        store.transact(actions).await,
+        Err(StoreError::TransactionConditionFailed {
+            index: MAX_TRANSACTION_ACTIONS - 1
+        })
+    );
+    let page = store
+        .query(Query::partition(Index::Table, format!("{p}#P")))
+        .await
+        .expect("query");
+    assert!(page.items.is_empty(), "nothing written on rollback");
+}
+
+async fn transaction_of_max_actions_applies(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let actions: Vec<TxAction> = (0..MAX_TRANSACTION_ACTIONS)
+        .map(|i| TxAction::Put {
+            item: item(&format!("{p}#P"), &format!("{i:03}"), json!({ "i": i })),
+            condition: Condition::Absent,
+        })
+        .collect();
+    store.transact(actions).await.expect("100 actions");
+    let (items, _) = collect(&store, Query::partition(Index::Table, format!("{p}#P")).limit(1000)).await;
+    assert_eq!(items.len(), MAX_TRANSACTION_ACTIONS);
+}
+
+async fn transaction_invalid_requests_write_nothing(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let put = |sk: String| TxAction::Put {
+        item: item(&format!("{p}#P"), &sk, json!({})),
+        condition: Condition::Always,
+    };
+    let too_many: Vec<TxAction> = (0..=MAX_TRANSACTION_ACTIONS).map(|i| put(format!("{i:03}"))).collect();
+    let duplicate = vec![
+        put("001".into()),
+        put("002".into()),
+        TxAction::Check {
+            key: Key::new(format!("{p}#P"), "001"),
+            condition: Condition::Always,
+        },
+    ];
+    let mut reserved_item = item(&format!("{p}#P"), "003", json!({}));
+    reserved_item.attrs.insert("version".into(), json!(1));
+    let reserved = vec![
+        put("001".into()),
+        TxAction::Put {
+            item: reserved_item,
+            condition: Condition::Always,
+        },
+    ];
+    for (what, actions) in [
+        ("none", Vec::new()),
+        ("more than the maximum", too_many),
+        ("one key twice", duplicate),
+        ("a reserved attribute", reserved),
+    ] {
+        let result = store.transact(actions).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidRequest(_))),
+            "{what}: {result:?}"
+        );
+    }
+    let page = store
+        .query(Query::partition(Index::Table, format!("{p}#P")))
+        .await
+        .expect("query");
+    assert!(page.items.is_empty(), "nothing written");
+}
+
+async fn transaction_check_actions(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let mut checked = item(&format!("{p}#C"), "X", json!({ "status": "open" }));
+    checked.version = 6;
+    seed(&store, &checked).await;
+    let missing = Key::new(format!("{p}#M"), "X");
+    let target = Key::new(format!("{p}#T"), "X");
+    let write = || TxAction::Put {
+        item: item(&target.pk, &target.sk, json!({})),
+        condition: Condition::Always,
+    };
+    let check = |key: &Key, condition: Condition| TxAction::Check {
+        key: key.clone(),
+        condition,
+    };
+
+    for (key, condition) in [
+        (&checked.key, Condition::Absent),
+        (&checked.key, Condition::VersionEquals(5)),
+        (&checked.key, Condition::attribute_equals("status", "closed")),
+        (&missing, Condition::Exists),
+        (&missing, Condition::attribute_equals("status", "open")),
+    ] {
+        assert_eq!(
+            store.transact(vec![write(), check(key, condition.clone())]).await,
+            Err(StoreError::TransactionConditionFailed { index: 1 }),
+            "{condition:?}"
+        );
+        assert_eq!(get(&store, &target).await, None);
+    }
+    for (key, condition) in [
+        (&checked.key, Condition::Exists),
+        (&checked.key, Condition::VersionEquals(6)),
+        (&checked.key, Condition::attribute_equals("status", "open")),
+        (&missing, Condition::Absent),
+        (&missing, Condition::Always),
+    ] {
+        store
+            .transact(vec![check(key, condition.clone()), write()])
+            .await
+            .unwrap_or_else(|err| panic!("{condition:?}: {err}"));
+        store.delete(&target, Condition::Exists).await.expect("written");
+    }
+    assert_eq!(get(&store, &checked.key).await, Some(checked), "checks write nothing");
+    assert_eq!(get(&store, &missing).await, None, "checks create nothing");
+}
+
+async fn transaction_conditions_treat_expired_items_as_absent(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#H"), "X", json!({}))).await;
+    for action in [
+        TxAction::Check {
+            key: expired.key.clone(),
+            condition: Condition::Exists,
+        },
+        TxAction::Update {
+            key: expired.key.clone(),
+            update: Update::new().ttl(None),
+            condition: Condition::Always,
+        },
+        TxAction::Delete {
+            key: expired.key.clone(),
+            condition: Condition::VersionEquals(expired.version),
+        },
+    ] {
+        assert_eq!(
+            store.transact(vec![action.clone()]).await,
+            Err(StoreError::TransactionConditionFailed { index: 0 }),
+            "{action:?}"
+        );
+    }
+    let new = item(&format!("{p}#H"), "X", json!({ "n": 2 }));
+    store
+        .transact(vec![TxAction::Put {
+            item: new.clone(),
+            condition: Condition::Absent,
+        }])
+        .await
+        .expect("expired counts as absent");
+    assert_eq!(get(&store, &new.key).await, Some(new));
+}
+
+// ---------------------------------------------------------------------------------------------
+// query
+// ---------------------------------------------------------------------------------------------
+
+/// Sort keys in byte order, chosen so that lexical (not numeric) order and prefix edges matter.
+const RANGE_KEYS: [&str; 8] = ["A", "A#1", "A#10", "A#2", "AB", "B#1", "B#2", "C"];
+
+async fn sort_key_ranges(store: Arc<dyn Store>, index: Index) {
+    let p = unique();
+    let pk = format!("{p}#P");
+    // Stored out of order, with a neighbouring partition holding the same sort keys.
+    for sk in RANGE_KEYS.iter().rev() {
+        seed(&store, &placed(index, &pk, sk)).await;
+        seed(&store, &placed(index, &format!("{p}#Q"), sk)).await;
+    }
+    let cases: Vec<(SortKeyRange, bool, Vec<&str>)> = vec![
+        (SortKeyRange::All, false, RANGE_KEYS.to_vec()),
+        (SortKeyRange::All, true, RANGE_KEYS.iter().rev().copied().collect()),
+        (SortKeyRange::Prefix("A#".into()), false, vec!["A#1", "A#10", "A#2"]),
+        (SortKeyRange::Prefix("A#".into()), true, vec!["A#2", "A#10", "A#1"]),
+        (
+            SortKeyRange::Prefix("A".into()),
+            false,
+            vec!["A", "A#1", "A#10", "A#2", "AB"],
+        ),
+        (SortKeyRange::Prefix("Z".into()), false, vec![]),
+        (
+            SortKeyRange::Between("A#2".into(), "B#1".into()),
+            false,
+            vec!["A#2", "AB", "B#1"],
+        ),
+        (
+            SortKeyRange::Between("A#2".into(), "B#1".into()),
+            true,
+            vec!["B#1", "AB", "A#2"],
+        ),
+        (SortKeyRange::Between("A#15".into(), "A#3".into()), false, vec!["A#2"]),
+        (SortKeyRange::From("B#1".into()), false, vec!["B#1", "B#2", "C"]),
+        (SortKeyRange::From("B".into()), true, vec!["C", "B#2", "B#1"]),
+        (SortKeyRange::Until("A#1".into()), false, vec!["A", "A#1"]),
+        (
+            SortKeyRange::Until("A#3".into()),
+            true,
+            vec!["AB", "A#2", "A#10", "A#1", "A"],
+        ),
+    ];
+    for (range, descending, expected) in cases {
+        let mut query = Query::partition(index, &pk).range(range.clone());
+        query.descending = descending;
+        let page = store.query(query).await.expect("query");
+        assert_eq!(page.next, None, "{range:?}: everything fits in one page");
+        assert_eq!(
+            sort_keys(index, &page.items),
+            strings(&expected),
+            "{index:?} {range:?} descending={descending}"
+        );
+        assert!(
+            page.items
+                .iter()
+                .all(|item| item.attrs.get("at") == Some(&json!(sort_key(index, item)))),
+            "whole items come back"
+        );
+    }
+}
+
+async fn query_table_sort_key_ranges(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    sort_key_ranges(store, Index::Table).await;
+}
+
+async fn query_gsi1_sort_key_ranges(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    sort_key_ranges(store, Index::Gsi1).await;
+}
+
+async fn query_gsi2_sort_key_ranges(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    sort_key_ranges(store, Index::Gsi2).await;
+}
+
+/// Pages through 23 items (some sharing an index sort key) with several limits, both ways and
+/// within a range: every item comes back exactly once, in order.
+async fn pages_exactly_once(store: Arc<dyn Store>, index: Index) {
+    let p = unique();
+    let pk = format!("{p}#P");
+    let mut expected: Vec<Item> = Vec::new();
+    for i in 0..23 {
+        // In a GSI, pairs of items share a sort key: paging must not lose or repeat a tie.
+        let sk = match index {
+            Index::Table => format!("S#{i:02}"),
+            Index::Gsi1 | Index::Gsi2 => format!("S#{:02}", i / 2),
+        };
+        let placed = placed(index, &pk, &sk);
+        seed(&store, &placed).await;
+        expected.push(placed);
+    }
+    seed(&store, &placed(index, &format!("{p}#Q"), "S#00")).await;
+    let by_table_key = |items: &[Item]| items.iter().map(|item| item.key.clone()).collect::<BTreeSet<_>>();
+
+    for limit in [1, 4, 7, 23, 24] {
+        for descending in [false, true] {
+            let mut query = Query::partition(index, &pk).limit(limit);
+            query.descending = descending;
+            let (items, pages) = collect(&store, query).await;
+            assert_eq!(
+                items.len(),
+                expected.len(),
+                "limit {limit} descending={descending}: no repeats"
+            );
+            assert_eq!(
+                by_table_key(&items),
+                by_table_key(&expected),
+                "limit {limit}: every item"
+            );
+            let mut keys = sort_keys(index, &items);
+            if descending {
+                keys.reverse();
+            }
+            assert!(
+                keys.is_sorted(),
+                "limit {limit} descending={descending}: in order, got {keys:?}"
+            );
+            assert!(
+                pages >= expected.len().div_ceil(limit as usize),
+                "limit {limit}: {pages} pages"
+            );
+        }
+    }
+
+    let (items, _) = collect(
+        &store,
+        Query::partition(index, &pk)
+            .range(SortKeyRange::Between("S#03".into(), "S#08".into()))
+            .limit(2),
+    )
+    .await;
+    let in_range: Vec<&Item> = expected
+        .iter()
+        .filter(|item| ("S#03".to_owned()..="S#08".to_owned()).contains(&sort_key(index, item)))
+        .collect();
+    assert_eq!(items.len(), in_range.len(), "a range pages exactly once");
+    assert!(sort_keys(index, &items).is_sorted());
+}
+
+async fn query_pages_through_table_exactly_once(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    pages_exactly_once(store, Index::Table).await;
+}
+
+async fn query_pages_through_gsi1_exactly_once(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    pages_exactly_once(store, Index::Gsi1).await;
+}
+
+async fn query_pages_through_gsi2_exactly_once(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    pages_exactly_once(store, Index::Gsi2).await;
+}
+
+async fn query_gsi_ties_order_by_table_key(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let g = format!("{p}#G");
+    // Written out of table-key order; all share one gsi1 sort key but for the last.
+    let keys = [("B", "2"), ("A", "9"), ("B", "1"), ("A", "1")];
+    for (pk, sk) in keys {
+        seed(
+            &store,
+            &item(&format!("{p}#{pk}"), sk, json!({})).with_gsi1(IndexKey::new(&g, "same")),
+        )
+        .await;
+    }
+    seed(
+        &store,
+        &item(&format!("{p}#0"), "0", json!({})).with_gsi1(IndexKey::new(&g, "z")),
+    )
+    .await;
+    let expected: Vec<Key> = [("A", "1"), ("A", "9"), ("B", "1"), ("B", "2"), ("0", "0")]
+        .iter()
+        .map(|(pk, sk)| Key::new(format!("{p}#{pk}"), *sk))
+        .collect();
+
+    let (items, _) = collect(&store, Query::partition(Index::Gsi1, &g).limit(2)).await;
+    let found: Vec<Key> = items.into_iter().map(|item| item.key).collect();
+    assert_eq!(found, expected, "ties ordered by (pk, sk)");
+
+    let (items, _) = collect(&store, Query::partition(Index::Gsi1, &g).limit(2).descending()).await;
+    let found: Vec<Key> = items.into_iter().map(|item| item.key).collect();
+    assert_eq!(
+        found,
+        expected.into_iter().rev().collect::<Vec<_>>(),
+        "and reversed when descending"
+    );
+}
+
+async fn query_resume_key_shape(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let pk = format!("{p}#P");
+    let g = format!("{p}#G");
+    for sk in ["1", "2"] {
+        seed(
+            &store,
+            &item(&pk, sk, json!({}))
+                .with_gsi1(IndexKey::new(&g, format!("g{sk}")))
+                .with_gsi2(IndexKey::new(&g, format!("h{sk}"))),
+        )
+        .await;
+    }
+    let expect = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let cases = [
+        (Index::Table, pk.clone(), expect(&[("pk", &pk), ("sk", "1")])),
+        (
+            Index::Gsi1,
+            g.clone(),
+            expect(&[("gsi1pk", &g), ("gsi1sk", "g1"), ("pk", &pk), ("sk", "1")]),
+        ),
+        (
+            Index::Gsi2,
+            g.clone(),
+            expect(&[("gsi2pk", &g), ("gsi2sk", "h1"), ("pk", &pk), ("sk", "1")]),
+        ),
+    ];
+    for (index, partition, expected) in cases {
+        let page = store
+            .query(Query::partition(index, partition).limit(1))
+            .await
+            .expect("query");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.next.map(|next| next.0), Some(expected), "{index:?}");
+    }
+}
+
+async fn query_limit_counts_expired_items(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let pk = format!("{p}#P");
+    let ttl = now(&clock) + 60;
+    let first = item(&pk, "1", json!({}));
+    let third = item(&pk, "3", json!({}));
+    seed(&store, &first).await;
+    seed(&store, &item(&pk, "2", json!({})).with_ttl(ttl)).await;
+    seed(&store, &third).await;
+    clock.advance(Duration::seconds(61));
+
+    let page = store
+        .query(Query::partition(Index::Table, &pk).limit(2))
+        .await
+        .expect("query");
+    assert_eq!(
+        page.items,
+        vec![first.clone()],
+        "the expired item was examined, not returned"
+    );
+    assert!(page.next.is_some(), "more may follow");
+    let (items, _) = collect(&store, Query::partition(Index::Table, &pk).limit(2)).await;
+    assert_eq!(items, vec![first, third]);
+}
+
+async fn gsis_are_sparse(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let x = format!("{p}#X");
+    let in_gsi1 = item(&x, "a", json!({})).with_gsi1(IndexKey::new(&x, "1"));
+    let in_gsi2 = item(&x, "b", json!({})).with_gsi2(IndexKey::new(&x, "2"));
+    let in_neither = item(&x, "c", json!({}));
+    for placed in [&in_gsi1, &in_gsi2, &in_neither] {
+        seed(&store, placed).await;
+    }
+    let query = |index: Index| {
+        let store = store.clone();
+        let x = x.clone();
+        async move { store.query(Query::partition(index, x)).await.expect("query").items }
+    };
+    assert_eq!(
+        query(Index::Table).await,
+        vec![in_gsi1.clone(), in_gsi2.clone(), in_neither]
+    );
+    assert_eq!(query(Index::Gsi1).await, vec![in_gsi1]);
+    assert_eq!(query(Index::Gsi2).await, vec![in_gsi2]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// time and concurrency
+// ---------------------------------------------------------------------------------------------
+
+async fn ttl_hides_items_after_clock_advances(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let pk = format!("{p}#P");
+    let g = format!("{p}#G");
+    let start = now(&clock);
+    let hold = item(&pk, "hold", json!({ "status": "held" }))
+        .with_gsi1(IndexKey::new(&g, "hold"))
+        .with_gsi2(IndexKey::new(&g, "hold"))
+        .with_ttl(start + 300);
+    let lasting = item(&pk, "lasting", json!({}));
+    seed(&store, &hold).await;
+    seed(&store, &lasting).await;
+    let partition = |index: Index, pk: &str| {
+        let store = store.clone();
+        let query = Query::partition(index, pk);
+        async move { store.query(query).await.expect("query").items }
+    };
+
+    clock.advance(Duration::seconds(299));
+    assert_eq!(
+        get(&store, &hold.key).await,
+        Some(hold.clone()),
+        "live just before its ttl"
+    );
+    assert_eq!(partition(Index::Table, &pk).await, vec![hold.clone(), lasting.clone()]);
+    assert_eq!(partition(Index::Gsi1, &g).await, vec![hold.clone()]);
+    assert_eq!(
+        store.put(hold.clone(), Condition::Absent).await,
+        Err(StoreError::ConditionFailed)
+    );
+
+    clock.advance(Duration::seconds(1));
+    assert_eq!(get(&store, &hold.key).await, None, "gone at its ttl");
+    assert_eq!(partition(Index::Table, &pk).await, vec![lasting.clone()]);
+    assert!(partition(Index::Gsi1, &g).await.is_empty());
+    assert!(partition(Index::Gsi2, &g).await.is_empty());
+    assert_eq!(
+        store.put(hold.clone(), Condition::Exists).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(
+        store
+            .update(&hold.key, Update::new().set("status", "paid"), Condition::Always)
+            .await,
+        Err(StoreError::ConditionFailed)
+    );
+
+    // An item whose ttl is exactly now is already gone.
+    let at_now = item(&pk, "now", json!({})).with_ttl(now(&clock));
+    seed(&store, &at_now).await;
+    assert_eq!(get(&store, &at_now.key).await, None);
+
+    let renewed = hold.clone().with_ttl(now(&clock) + 300);
+    store
+        .put(renewed.clone(), Condition::Absent)
+        .await
+        .expect("an expired item counts as absent");
+    assert_eq!(get(&store, &hold.key).await, Some(renewed));
+}
+
+async fn concurrent_conditional_puts_let_exactly_one_win(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    const TASKS: usize = 20;
+    let p = unique();
+    let key = Key::new(format!("{p}#NIGHT"), "2030-01-01");
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|i| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            let claim = item(&key.pk, &key.sk, json!({ "by": i }));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                (i, store.put(claim, Condition::Absent).await)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut losers = 0;
+    for task in futures::future::join_all(tasks).await {
+        match task.expect("task") {
+            (i, Ok(())) => winners.push(i),
+            (_, Err(StoreError::ConditionFailed)) => losers += 1,
+            (_, Err(other)) => panic!("unexpected error: {other}"),
+        }
+    }
+    assert_eq!((winners.len(), losers), (1, TASKS - 1));
+    let stored = get(&store, &key).await.expect("the winner's item");
+    assert_eq!(stored.attrs.get("by"), Some(&json!(winners[0])));
+}
+
+async fn concurrent_adds_all_apply(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    const TASKS: usize = 20;
+    let p = unique();
+    let counter = item(&format!("{p}#COUNTER"), "X", json!({}));
+    seed(&store, &counter).await;
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            let key = counter.key.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.update(&key, Update::new().add("n", 1), Condition::Exists).await
+            })
+        })
+        .collect();
+    let mut versions = BTreeSet::new();
+    for task in futures::future::join_all(tasks).await {
+        let updated = task.expect("task").expect("every add applies");
+        versions.insert(updated.version);
+    }
+    assert_eq!(
+        versions,
+        (1..=TASKS as u64).collect(),
+        "each update saw its own version"
+    );
+    let stored = get(&store, &counter.key).await.expect("counter");
+    assert_eq!(stored.attrs.get("n"), Some(&json!(TASKS)));
+    assert_eq!(stored.version, TASKS as u64);
+}
