@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 pub mod users;
 
 pub use app::App;

@@ -2,32 +2,19 @@
 //! queues with a dead-letter queue wired like the deployed ones (redrive after 3 receives).
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::moto;
 
 /// The queues' `maxReceiveCount`, as deployed.
 pub const MAX_RECEIVE_COUNT: u32 = 3;
 
-/// The moto_server endpoint from `ROOST_MOTO_ENDPOINT`.
+/// An SQS client talking to moto_server (region us-east-1, dummy static credentials).
 ///
 /// # Panics
-/// When the variable is unset: a test that needs moto must fail, never skip silently.
-pub fn endpoint() -> String {
-    match std::env::var("ROOST_MOTO_ENDPOINT") {
-        Ok(endpoint) if !endpoint.trim().is_empty() => endpoint,
-        _ => panic!("ROOST_MOTO_ENDPOINT is not set: run ./scripts/test, which starts moto_server"),
-    }
-}
-
-/// An SQS client talking to moto_server (region us-east-1, dummy static credentials).
-pub fn client() -> Client {
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "roost-tests"))
-        .build();
-    Client::from_conf(config)
+/// When `ROOST_MOTO_ENDPOINT` is unset: a test that needs moto must fail, never skip silently.
+pub async fn client() -> Client {
+    Client::new(&moto::sdk_config().await)
 }
 
 /// A FIFO queue created for one test, with its FIFO dead-letter queue.

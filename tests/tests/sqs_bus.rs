@@ -1,18 +1,18 @@
 //! `SqsBus` and the outbox relay against SQS on moto_server.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use chrono::Utc;
+use embedded::store::SqliteStore;
 use serde_json::json;
 use shared::bus::sqs::SqsBus;
+use shared::clock::SystemClock;
 use shared::events::{BusError, Event, EventBus, EventType, Queue};
 use shared::outbox::{self, RelayReport};
 use shared::store::keys::{self, kind};
-use shared::store::{Condition, Index, Item, Key, Page, Query, ResumeKey, Store, StoreError, TxAction, Update};
+use shared::store::{Condition, Item, Key, Store, TxAction};
 use tests::sqs::{self, FifoQueue};
 
 fn event(booking: &str) -> Event {
@@ -46,7 +46,7 @@ fn attribute(message: &Message, name: MessageSystemAttributeName) -> String {
 }
 
 async fn setup(prefix: &str) -> (Client, FifoQueue, SqsBus) {
-    let client = sqs::client();
+    let client = sqs::client().await;
     let queue = sqs::create_fifo_queue(&client, prefix).await;
     let bus = SqsBus::new(client.clone(), [(Queue::BookingEvents, queue.url.clone())]);
     (client, queue, bus)
@@ -125,7 +125,7 @@ async fn unconfigured_queue_and_sqs_errors_are_bus_errors() {
         bus.publish(Queue::PaymentEvents, &event("B")).await,
         Err(BusError::UnknownQueue("payment-events"))
     );
-    let missing = format!("{}/000000000000/does-not-exist.fifo", sqs::endpoint());
+    let missing = format!("{}/000000000000/does-not-exist.fifo", tests::moto::endpoint());
     let broken = SqsBus::new(client, [(Queue::ReviewEvents, missing)]);
     match broken.publish(Queue::ReviewEvents, &event("B")).await {
         Err(BusError::Unavailable(text)) => assert!(!text.is_empty()),
@@ -133,101 +133,22 @@ async fn unconfigured_queue_and_sqs_errors_are_bus_errors() {
     }
 }
 
-/// An in-memory store with what the outbox needs: conditional transactions, deletes and
-/// gsi1 queries (the SQLite and DynamoDB adapters are tested for these elsewhere).
-#[derive(Default)]
-struct MemoryStore {
-    items: Mutex<BTreeMap<Key, Item>>,
+fn store() -> SqliteStore {
+    SqliteStore::open_temporary(Arc::new(SystemClock)).unwrap()
 }
 
-impl MemoryStore {
-    fn keys(&self) -> Vec<Key> {
-        self.items.lock().unwrap().keys().cloned().collect()
-    }
-}
-
-fn holds(items: &BTreeMap<Key, Item>, key: &Key, condition: &Condition) -> bool {
-    match condition {
-        Condition::Always => true,
-        Condition::Absent => !items.contains_key(key),
-        Condition::Exists => items.contains_key(key),
-        other => panic!("not in this test store: {other:?}"),
-    }
-}
-
-#[async_trait]
-impl Store for MemoryStore {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        Ok(self.items.lock().unwrap().get(key).cloned())
-    }
-    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        self.transact(vec![TxAction::Put { item, condition }])
-            .await
-            .map_err(|_| StoreError::ConditionFailed)
-    }
-    async fn update(&self, _: &Key, _: Update, _: Condition) -> Result<Item, StoreError> {
-        unimplemented!("not needed by the outbox")
-    }
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        let mut items = self.items.lock().unwrap();
-        if !holds(&items, key, &condition) {
-            return Err(StoreError::ConditionFailed);
+/// Keys of every live item of the outbox and the bookings written by these tests.
+async fn keys_of(store: &SqliteStore, event: &Event) -> Vec<Key> {
+    let mut found = Vec::new();
+    for key in [
+        Key::new(format!("BOOKING#{}", event.booking_id), "BOOKING"),
+        keys::outbox(&event.id),
+    ] {
+        if store.get(&key).await.unwrap().is_some() {
+            found.push(key);
         }
-        items.remove(key);
-        Ok(())
     }
-    async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
-        shared::store::validate_transaction(&actions)?;
-        let mut items = self.items.lock().unwrap();
-        for (index, action) in actions.iter().enumerate() {
-            let condition = match action {
-                TxAction::Put { condition, .. }
-                | TxAction::Update { condition, .. }
-                | TxAction::Delete { condition, .. }
-                | TxAction::Check { condition, .. } => condition,
-            };
-            if !holds(&items, action.key(), condition) {
-                return Err(StoreError::TransactionConditionFailed { index });
-            }
-        }
-        for action in actions {
-            match action {
-                TxAction::Put { item, .. } => {
-                    items.insert(item.key.clone(), item);
-                }
-                TxAction::Delete { key, .. } => {
-                    items.remove(&key);
-                }
-                TxAction::Check { .. } => {}
-                TxAction::Update { .. } => unimplemented!("not needed by the outbox"),
-            }
-        }
-        Ok(())
-    }
-    async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        assert_eq!(query.index, Index::Gsi1);
-        let after = query.start.map(|ResumeKey(map)| map["gsi1sk"].clone());
-        let mut found: Vec<(String, Item)> = self
-            .items
-            .lock()
-            .unwrap()
-            .values()
-            .filter_map(|item| {
-                let index = item.gsi1.as_ref()?;
-                (index.pk == query.pk && after.as_ref().is_none_or(|after| &index.sk > after))
-                    .then(|| (index.sk.clone(), item.clone()))
-            })
-            .collect();
-        found.sort_by(|a, b| a.0.cmp(&b.0));
-        let limit = query.limit as usize;
-        let next =
-            (found.len() > limit).then(|| ResumeKey(BTreeMap::from([("gsi1sk".into(), found[limit - 1].0.clone())])));
-        found.truncate(limit);
-        Ok(Page {
-            items: found.into_iter().map(|(_, item)| item).collect(),
-            next,
-        })
-    }
+    found
 }
 
 /// A booking item written together with the event that announces it.
@@ -250,10 +171,9 @@ fn booking_with_event(event: &Event) -> Vec<TxAction> {
 #[tokio::test]
 async fn relay_publishes_what_a_transaction_left_in_the_outbox_once() {
     let (client, queue, bus) = setup("relay").await;
-    let store = MemoryStore::default();
+    let store = store();
     let published = event("BOOKING1");
     store.transact(booking_with_event(&published)).await.unwrap();
-    assert!(store.keys().contains(&keys::outbox(&published.id)));
     let outbox_item = store.get(&keys::outbox(&published.id)).await.unwrap().unwrap();
     assert_eq!(outbox_item.kind, kind::OUTBOX);
 
@@ -266,14 +186,14 @@ async fn relay_publishes_what_a_transaction_left_in_the_outbox_once() {
         }
     );
     assert_eq!(
-        store.keys(),
+        keys_of(&store, &published).await,
         vec![Key::new("BOOKING#BOOKING1", "BOOKING")],
-        "outbox item deleted"
+        "outbox item deleted, booking kept"
     );
     assert_eq!(outbox::relay(&store, &bus, 100).await.unwrap(), RelayReport::default());
 
     let messages = receive(&client, &queue.url, 30).await;
-    assert_eq!(messages.len(), 1);
+    assert_eq!(messages.len(), 1, "published once");
     let body: Event = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     assert_eq!(body, published);
 }
@@ -281,20 +201,27 @@ async fn relay_publishes_what_a_transaction_left_in_the_outbox_once() {
 #[tokio::test]
 async fn publish_recorded_publishes_after_commit_and_leaves_failures_for_the_relay() {
     let (client, queue, bus) = setup("recorded").await;
-    let store = MemoryStore::default();
+    let store = store();
     let sent = event("BOOKING1");
     store.transact(booking_with_event(&sent)).await.unwrap();
     outbox::publish_recorded(&store, &bus, &[(Queue::BookingEvents, sent.clone())]).await;
-    assert!(!store.keys().contains(&keys::outbox(&sent.id)));
+    assert_eq!(keys_of(&store, &sent).await.len(), 1, "outbox item deleted");
 
     // A function that may not publish to the queue: the event stays for the relay.
     let stuck = event("BOOKING2");
     store.transact(booking_with_event(&stuck)).await.unwrap();
     let no_queues = SqsBus::new(client.clone(), []);
     outbox::publish_recorded(&store, &no_queues, &[(Queue::BookingEvents, stuck.clone())]).await;
-    assert!(store.keys().contains(&keys::outbox(&stuck.id)));
+    assert_eq!(keys_of(&store, &stuck).await.len(), 2, "outbox item kept");
     let report = outbox::relay(&store, &bus, 100).await.unwrap();
-    assert_eq!(report.published, 1);
+    assert_eq!(
+        report,
+        RelayReport {
+            published: 1,
+            failed: 0
+        }
+    );
+    assert_eq!(keys_of(&store, &stuck).await.len(), 1);
 
     let bodies: Vec<Event> = receive(&client, &queue.url, 30)
         .await

@@ -51,12 +51,16 @@ fn checked_bytes(req: &Request) -> Result<&[u8], ApiError> {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body of this API is an object; say so plainly rather than via serde's wording.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request("request body must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = describe(&inner);
-        if inner.is_syntax() || inner.is_eof() || path == "." || path.is_empty() {
+        if inner.is_syntax() || inner.is_eof() {
             ApiError::BadRequest {
                 message,
                 details: Vec::new(),
@@ -86,20 +90,17 @@ fn describe(err: &serde_json::Error) -> String {
     }
 }
 
-/// For an unknown field serde reports the parent path; name the field itself.
+/// serde_path_to_error already ends the path with an unknown field's name; only at the top
+/// level (path `.`) is the name left in the message.
 fn field_name(path: &str, err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    if let Some(rest) = text.strip_prefix("unknown field `")
-        && let Some(end) = rest.find('`')
-    {
-        let field = &rest[..end];
-        return if path == "." || path.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{path}.{field}")
-        };
+    if path != "." && !path.is_empty() {
+        return path.to_owned();
     }
-    path.to_owned()
+    let text = err.to_string();
+    text.strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[cfg(test)]

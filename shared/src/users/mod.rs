@@ -45,6 +45,7 @@ pub struct UserView {
     pub last_name: String,
     pub phone: Option<String>,
     pub roles: Vec<Role>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -68,6 +69,7 @@ impl From<&User> for UserView {
 pub struct PublicProfile {
     pub id: String,
     pub first_name: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     pub joined_at: DateTime<Utc>,
     pub roles: Vec<Role>,
 }

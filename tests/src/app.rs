@@ -1,0 +1,185 @@
+//! `spawn_app`: the local API's router over a chosen store, on a free loopback port, with
+//! typed helpers for the requests tests make.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use embedded::bus::LocalBus;
+use embedded::store::SqliteStore;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::App;
+use shared::app::Settings;
+use shared::clock::{Clock, ManualClock};
+use shared::store::Store;
+
+/// Which store the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite store (a fresh file per app).
+    Sqlite,
+    /// DynamoDB on moto_server (a fresh table per app).
+    Dynamo,
+}
+
+/// The secret test apps sign with; tests forge tokens with other secrets.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: &'static App,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+}
+
+/// A response as tests look at it.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The envelope's error code, if this is an error.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// The fields named in the envelope's details.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["error"]["details"]
+            .as_array()
+            .map(|details| {
+                details
+                    .iter()
+                    .filter_map(|d| d["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The store of `backend`, fresh, reading `clock`.
+pub async fn store(backend: Backend, clock: Arc<dyn Clock>) -> Arc<dyn Store> {
+    match backend {
+        Backend::Sqlite => Arc::new(SqliteStore::open_temporary(clock).expect("temporary SQLite store")),
+        Backend::Dynamo => crate::moto::dynamo_store(clock).await,
+    }
+}
+
+/// The app on `backend`, serving every route of `template.yaml` on 127.0.0.1 port 0.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let clock = Arc::new(ManualClock::default());
+    let store = store(backend, clock.clone()).await;
+    let bus = Arc::new(LocalBus::temporary().expect("temporary bus").with_clock(clock.clone()));
+    let settings = Settings {
+        jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+        jwt_issuer: "roost".to_owned(),
+        jwt_audience: "roost-api".to_owned(),
+    };
+    let app: &'static App = Box::leak(Box::new(
+        App::new(store, bus, clock.clone(), &settings).expect("valid settings"),
+    ));
+    let local = local_api::LocalApi::new(app, clock.clone(), None, local_api::template::BUILT_IN)
+        .expect("template and handlers agree");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(local.serve(listener));
+    TestApp {
+        addr,
+        app,
+        clock,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut request = self.client.request(method, format!("http://{}{}", self.addr, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        Self::answer(response).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let response = self
+            .client
+            .request(method, format!("http://{}{}", self.addr, path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        Self::answer(response).await
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Answer { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Registers a user with a unique email; returns (email, the 201 body).
+    pub async fn register(&self, role: &str) -> (String, Value) {
+        let email = format!("user-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
+        let answer = self
+            .post(
+                "/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace", "role": role}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        (email, answer.body)
+    }
+
+    /// Logs in; returns the token pair body.
+    pub async fn login(&self, email: &str) -> Value {
+        let answer = self
+            .post("/auth/login", None, json!({"email": email, "password": PASSWORD}))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        answer.body
+    }
+
+    /// Registers and logs in a user; returns (user id, access token, refresh token).
+    pub async fn signed_in(&self, role: &str) -> (String, String, String) {
+        let (email, user) = self.register(role).await;
+        let tokens = self.login(&email).await;
+        (
+            user["id"].as_str().unwrap_or_default().to_owned(),
+            tokens["accessToken"].as_str().unwrap_or_default().to_owned(),
+            tokens["refreshToken"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+}
+
+/// The password every test user has.
+pub const PASSWORD: &str = "correct horse battery";
