@@ -1,0 +1,112 @@
+//! The template, the handlers, the OpenAPI document and the sample events stay in step:
+//! drift between them fails here (and stops the local API at start-up).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use local_api::registry::{Handler, handlers};
+use local_api::startup::match_template;
+use local_api::template::{BUILT_IN, Trigger, functions};
+use tests::app::{Backend, spawn_app};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn every_function_crate_is_in_the_template_and_every_handler_has_a_route() {
+    let specs = functions(BUILT_IN).unwrap();
+    assert!(match_template(&specs).is_ok());
+    let crates: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let in_template: BTreeSet<String> = specs.iter().map(|s| s.binary.clone()).collect();
+    assert_eq!(crates, in_template);
+    assert!(
+        !BUILT_IN.contains("/_local/"),
+        "local-only routes must never be deployed"
+    );
+}
+
+#[test]
+fn the_local_api_refuses_a_template_that_drifted() {
+    let mut specs = functions(BUILT_IN).unwrap();
+    let removed = specs.remove(specs.iter().position(|s| s.binary == "get-me").unwrap());
+    let err = match_template(&specs)
+        .err()
+        .expect("a handler without a route is refused")
+        .to_string();
+    assert!(
+        err.contains("handler `get-me` has no function in template.yaml"),
+        "{err}"
+    );
+
+    let mut specs = functions(BUILT_IN).unwrap();
+    let mut extra = removed.clone();
+    extra.logical_id = "TeleportFunction".into();
+    extra.binary = "teleport".into();
+    specs.push(extra);
+    let err = match_template(&specs)
+        .err()
+        .expect("a route without a handler is refused")
+        .to_string();
+    assert!(
+        err.contains("TeleportFunction (binary `teleport`) is in template.yaml but has no handler"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_openapi_document_covers_exactly_the_template_routes() {
+    let mut template_routes: Vec<(String, String)> = functions(BUILT_IN)
+        .unwrap()
+        .into_iter()
+        .flat_map(|spec| spec.triggers)
+        .filter_map(|trigger| match trigger {
+            Trigger::Http { method, path } => Some((method, path)),
+            _ => None,
+        })
+        .collect();
+    template_routes.sort();
+    assert_eq!(shared::openapi::routes(), template_routes);
+}
+
+/// Replays `events/<binary>.json` through the binary's handler: each must be a well-formed
+/// event for its route and get a well-formed answer, never a 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_event_replays_through_its_handler() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let specs = functions(BUILT_IN).unwrap();
+    let known: std::collections::HashMap<_, _> = handlers().into_iter().collect();
+    for spec in &specs {
+        let path = repo_root().join("events").join(format!("{}.json", spec.binary));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()));
+        match (known[spec.binary.as_str()], spec.triggers.first()) {
+            (Handler::Http(handler), Some(Trigger::Http { method, path: route })) => {
+                let event: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(event["version"], "2.0", "{}", spec.binary);
+                assert_eq!(event["routeKey"], format!("{method} {route}"), "{}", spec.binary);
+                let request = lambda_http::request::from_str(&text)
+                    .unwrap_or_else(|err| panic!("{} does not parse as an HTTP API event: {err}", spec.binary));
+                let response = shared::http::serve(request, |request| handler(app.app, request)).await;
+                let status = response.status().as_u16();
+                assert!(status < 500, "{} answered {status}", spec.binary);
+                let body: &[u8] = response.body().as_ref();
+                if !body.is_empty() {
+                    let json: serde_json::Value = serde_json::from_slice(body)
+                        .unwrap_or_else(|_| panic!("{} answered a body that is not JSON", spec.binary));
+                    if status >= 400 {
+                        assert!(json["error"]["code"].is_string(), "{} answered {json}", spec.binary);
+                    }
+                }
+            }
+            (Handler::Scheduled(job), Some(Trigger::Schedule)) => {
+                let event: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(event["detail-type"], "Scheduled Event");
+                job(app.app).await.unwrap();
+            }
+            (_, trigger) => panic!("{}: unexpected trigger {trigger:?}", spec.binary),
+        }
+    }
+}
