@@ -48,14 +48,15 @@ pub enum StartError {
 pub struct LocalApi {
     pub runtime: Arc<Runtime>,
     routes: Vec<Route>,
-    jobs: Vec<(&'static str, ScheduledHandler)>,
+    jobs: Vec<Job>,
 }
+
+/// A named scheduled job.
+pub type Job = (&'static str, ScheduledHandler);
 
 /// Matches the template's functions with this build's handlers, both ways: a route without
 /// a handler, or a handler without a route, is an error naming each one.
-pub fn match_template(
-    specs: &[FunctionSpec],
-) -> Result<(Vec<Route>, Vec<(&'static str, ScheduledHandler)>), StartError> {
+pub fn match_template(specs: &[FunctionSpec]) -> Result<(Vec<Route>, Vec<Job>), StartError> {
     let known: HashMap<&'static str, Handler> = handlers().into_iter().collect();
     let mut problems = Vec::new();
     let mut routes = Vec::new();
@@ -173,11 +174,8 @@ pub async fn run(options: Options) -> Result<(), StartError> {
     let clock = Arc::new(ManualClock::with_offset(load_clock_offset(&clock_file)));
     let store = SqliteStore::open(&options.data_dir.join("roost.sqlite"), clock.clone())
         .map_err(|err| data_error(err.to_string()))?;
-    let bus = Arc::new(
-        LocalBus::open(options.data_dir.join("queues.sqlite"))
-            .map_err(|err| data_error(err.to_string()))?
-            .with_clock(clock.clone()),
-    );
+    let bus =
+        Arc::new(LocalBus::open(options.data_dir.join("queues.sqlite")).map_err(|err| data_error(err.to_string()))?);
     let settings = local_settings(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
     let app: &'static App = Box::leak(Box::new(App::new(
         Arc::new(store),

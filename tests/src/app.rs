@@ -73,7 +73,7 @@ pub async fn store(backend: Backend, clock: Arc<dyn Clock>) -> Arc<dyn Store> {
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let clock = Arc::new(ManualClock::default());
     let store = store(backend, clock.clone()).await;
-    let bus = Arc::new(LocalBus::temporary().expect("temporary bus").with_clock(clock.clone()));
+    let bus = Arc::new(LocalBus::temporary().expect("temporary bus"));
     let settings = Settings {
         jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
         jwt_issuer: "roost".to_owned(),
