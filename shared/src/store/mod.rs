@@ -8,7 +8,13 @@
 //!   the version the item carries;
 //! - `update` needs a live item (it never creates one): without one it fails like a condition;
 //! - a transaction is all or nothing; when a condition fails the error names the position of
-//!   the first failing action; two actions on one key in one transaction are invalid.
+//!   the first failing action; two actions on one key in one transaction are invalid;
+//! - requests both adapters refuse as `InvalidRequest`: empty key strings, a reserved name in
+//!   a record or an `AttributeEquals`, one attribute named twice in an update, a query
+//!   `limit` outside 1..=1000; an inverted `Between` returns an empty page;
+//! - GSI queries order equal index sort keys by `(pk, sk)` in the SQLite adapter; DynamoDB
+//!   does not promise an order for ties, so callers make GSI sort keys unique (end them
+//!   with the item id) rather than rely on it.
 
 pub mod dynamo;
 pub mod keys;
