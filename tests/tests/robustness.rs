@@ -22,7 +22,11 @@ fn hostile_bodies() -> Vec<Vec<u8>> {
     .collect();
     bodies.push(format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes());
     bodies.push(vec![0xff, 0xfe, 0x00, 0x7b]);
-    bodies.push(json!({"email": "é@例え.jp", "password": "ü".repeat(128), "firstName": "🙂", "lastName": "👩‍👩‍👧"}).to_string().into_bytes());
+    bodies.push(
+        json!({"email": "é@例え.jp", "password": "ü".repeat(128), "firstName": "🙂", "lastName": "👩‍👩‍👧"})
+            .to_string()
+            .into_bytes(),
+    );
     bodies
 }
 
@@ -48,7 +52,10 @@ async fn no_input_is_a_5xx() {
             for (i, token) in tokens.iter().enumerate() {
                 let mut request = app
                     .client
-                    .request(method.clone(), format!("http://{}{}?limit=-1&cursor=%00", app.addr, path))
+                    .request(
+                        method.clone(),
+                        format!("http://{}{}?limit=-1&cursor=%00", app.addr, path),
+                    )
                     .header("content-type", content_types[i % content_types.len()])
                     .body(body.clone());
                 if let Some(token) = token {
