@@ -40,6 +40,17 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
             Handler::Http(|app, req| Box::pin(get_user::handle(app, req))),
         ),
         (
+            "deadline-sweeper",
+            Handler::Scheduled(|app| {
+                Box::pin(async move {
+                    deadline_sweeper::sweep(app)
+                        .await
+                        .map(|_| ())
+                        .map_err(|err| err.to_string())
+                })
+            }),
+        ),
+        (
             "outbox-relay",
             Handler::Scheduled(|app| {
                 Box::pin(async move {

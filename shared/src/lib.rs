@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod clock;
+pub mod deadlines;
 pub mod error;
 pub mod events;
 pub mod http;

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub app: &'static App,
     pub clock: Arc<ManualClock>,
+    /// The in-process queues the app publishes to.
+    pub bus: Arc<LocalBus>,
     pub client: reqwest::Client,
 }
 
@@ -80,7 +82,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         jwt_audience: "roost-api".to_owned(),
     };
     let app: &'static App = Box::leak(Box::new(
-        App::new(store, bus, clock.clone(), &settings).expect("valid settings"),
+        App::new(store, bus.clone(), clock.clone(), &settings).expect("valid settings"),
     ));
     let local = local_api::LocalApi::new(app, clock.clone(), None, local_api::template::BUILT_IN)
         .expect("template and handlers agree");
@@ -91,6 +93,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         addr,
         app,
         clock,
+        bus,
         client: reqwest::Client::new(),
     }
 }

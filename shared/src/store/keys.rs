@@ -11,6 +11,8 @@ pub mod kind {
     pub const REFRESH_TOKEN: &str = "refresh_token";
     pub const TOKEN_FAMILY: &str = "token_family";
     pub const OUTBOX: &str = "outbox";
+    pub const DEADLINE: &str = "deadline";
+    pub const SWEEP_WATERMARK: &str = "sweep_watermark";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -49,6 +51,27 @@ pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
 /// Where an outbox item sits in gsi1: oldest first.
 pub fn outbox_index(occurred_at_rfc3339: &str, event_id: &str) -> IndexKey {
     IndexKey::new(OUTBOX_INDEX_PK, format!("{occurred_at_rfc3339}#{event_id}"))
+}
+
+/// A deadline of `kind` for `subject_id` (one per pair): `DUE#<kind>#<subject>` / `DUE`.
+pub fn deadline(kind: &str, subject_id: &str) -> Key {
+    Key::new(format!("DUE#{kind}#{subject_id}"), "DUE")
+}
+
+/// The gsi2 partition of deadlines due within one UTC hour (`2026-11-24T15`).
+pub fn deadline_bucket(hour: &str) -> String {
+    format!("DUE#{hour}")
+}
+
+/// Where a deadline sits in gsi2: its hour bucket, then due time (fixed-width RFC 3339, so
+/// lexical order is time order), kind and subject.
+pub fn deadline_index(hour: &str, due_at: &str, kind: &str, subject_id: &str) -> IndexKey {
+    IndexKey::new(deadline_bucket(hour), format!("{due_at}#{kind}#{subject_id}"))
+}
+
+/// The hour bucket up to which the deadline sweep has finished: `SWEEP` / `SWEEP`.
+pub fn sweep_watermark() -> Key {
+    Key::new("SWEEP", "SWEEP")
 }
 
 #[cfg(test)]

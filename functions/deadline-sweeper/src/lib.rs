@@ -1,0 +1,22 @@
+//! Scheduled each minute: every deadline that came due (hold expiry, host answer, payout,
+//! review window) becomes a `DeadlineReached` event on the queue whose consumer acts on it.
+
+use shared::App;
+use shared::deadlines::{self, SweepReport};
+use shared::store::StoreError;
+
+/// One sweep at the app's clock.
+pub async fn sweep(app: &App) -> Result<SweepReport, StoreError> {
+    deadlines::sweep(app.store.as_ref(), app.bus.as_ref(), app.clock.now()).await
+}
+
+/// The scheduled event's content does not matter: every tick sweeps once.
+pub async fn handle(app: &App, _event: serde_json::Value) -> Result<SweepReport, shared::lambda::Error> {
+    let report = sweep(app).await?;
+    tracing::info!(
+        emitted = report.emitted,
+        skipped = report.skipped,
+        "deadline sweep done"
+    );
+    Ok(report)
+}

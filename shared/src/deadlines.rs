@@ -1,0 +1,228 @@
+//! Deadlines: hold expiry, the host's answer, payouts, review windows. SQS FIFO has no
+//! per-message delay, so a deadline is a `DUE` item in an hour bucket of gsi2; the sweep
+//! (every minute in AWS, at once after a clock move locally) turns each one that came due
+//! into a `DeadlineReached` event through the outbox.
+//!
+//! No rule depends on the sweep being on time: it only tells consumers to act on what the
+//! clock already allows (an expired hold is free for new bookings whether swept or not).
+
+use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::events::{Event, EventBus, EventType, Queue};
+use crate::outbox;
+use crate::store::keys::{self, kind};
+use crate::store::{Condition, Index, Item, Query, SortKeyRange, Store, StoreError, TxAction};
+
+/// What comes due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeadlineKind {
+    /// An unpaid booking's hold ends (15 minutes).
+    HoldExpiry,
+    /// A request to book gets no answer from the host (24 hours).
+    HostAnswer,
+    /// The host's payout becomes due (24 hours after check-in).
+    Payout,
+    /// A stay's review window closes (14 days after check-out).
+    ReviewWindow,
+}
+
+impl DeadlineKind {
+    /// Its name in keys and events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::HoldExpiry => "holdExpiry",
+            DeadlineKind::HostAnswer => "hostAnswer",
+            DeadlineKind::Payout => "payout",
+            DeadlineKind::ReviewWindow => "reviewWindow",
+        }
+    }
+
+    /// The queue whose consumer acts on it.
+    pub fn queue(self) -> Queue {
+        match self {
+            DeadlineKind::HoldExpiry | DeadlineKind::HostAnswer => Queue::BookingEvents,
+            DeadlineKind::Payout => Queue::PaymentEvents,
+            DeadlineKind::ReviewWindow => Queue::ReviewEvents,
+        }
+    }
+}
+
+/// A deadline as stored, and as the `data` of its `DeadlineReached` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    /// What it is about (a booking id, a payout's booking id, ...).
+    pub subject_id: String,
+    /// The FIFO group of its event.
+    pub booking_id: String,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Most hour buckets one sweep walks (a sweep that was off for longer resumes next run).
+const MAX_BUCKETS_PER_SWEEP: i64 = 24 * 120;
+/// Most deadlines one sweep emits.
+const MAX_DEADLINES_PER_SWEEP: usize = 1_000;
+
+fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(Duration::hours(1)).unwrap_or(at)
+}
+
+fn bucket_name(hour: DateTime<Utc>) -> String {
+    hour.format("%Y-%m-%dT%H").to_string()
+}
+
+fn due_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The action that sets `deadline` (replacing an earlier one of the same kind and subject).
+pub fn schedule(deadline: &Deadline) -> Result<TxAction, StoreError> {
+    let kind_name = deadline.kind.as_str();
+    let item = Item::new(
+        keys::deadline(kind_name, &deadline.subject_id),
+        kind::DEADLINE,
+        deadline,
+    )?
+    .with_gsi2(keys::deadline_index(
+        &bucket_name(hour_of(deadline.due_at)),
+        &due_text(deadline.due_at),
+        kind_name,
+        &deadline.subject_id,
+    ));
+    Ok(TxAction::Put {
+        item,
+        condition: Condition::Always,
+    })
+}
+
+/// The action that drops the deadline of `kind` for `subject_id`, if any.
+pub fn cancel(kind: DeadlineKind, subject_id: &str) -> TxAction {
+    TxAction::Delete {
+        key: keys::deadline(kind.as_str(), subject_id),
+        condition: Condition::Always,
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Deadlines turned into events.
+    pub emitted: usize,
+    /// Deadlines changed or removed while the sweep looked at them (left alone).
+    pub skipped: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Watermark {
+    /// Start of the earliest hour that may still hold deadlines not yet due.
+    hour: DateTime<Utc>,
+}
+
+/// Emits a `DeadlineReached` event for every deadline due at or before `now`.
+///
+/// Walks the hour buckets from the watermark (the earliest hour not finished by an earlier
+/// sweep, or the previous hour on the first run) to `now`'s, then moves the watermark to
+/// `now`'s hour. Each deadline is deleted in the same transaction that records its event, on
+/// the condition that it is unchanged, so concurrent sweeps emit it once and a deadline
+/// rescheduled meanwhile waits for its new time.
+pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, now: DateTime<Utc>) -> Result<SweepReport, StoreError> {
+    let now_hour = hour_of(now);
+    let watermark = match store.get(&keys::sweep_watermark()).await? {
+        Some(item) => Some(item.record::<Watermark>()?.hour),
+        None => None,
+    };
+    // A clock moved back (locally) can leave deadlines below the watermark: start no later
+    // than the previous hour.
+    let previous_hour = now_hour - Duration::hours(1);
+    let first = watermark.map_or(previous_hour, |hour| hour.min(previous_hour));
+    let first = first.max(now_hour - Duration::hours(MAX_BUCKETS_PER_SWEEP));
+    let until = format!("{}#~", due_text(now));
+
+    let mut report = SweepReport::default();
+    // Where the next sweep starts: `now`'s hour (it may still get deadlines not yet due), or
+    // the bucket this sweep had to leave unfinished.
+    let mut resume_from = now_hour;
+    let mut hour = first;
+    'buckets: while hour <= now_hour {
+        let mut start = None;
+        loop {
+            let query = Query::partition(Index::Gsi2, keys::deadline_bucket(&bucket_name(hour)))
+                .range(SortKeyRange::Until(until.clone()))
+                .limit(100)
+                .start(start);
+            let page = store.query(query).await?;
+            for item in page.items {
+                if report.emitted >= MAX_DEADLINES_PER_SWEEP {
+                    resume_from = hour;
+                    break 'buckets;
+                }
+                if emit(store, bus, &item, now).await? {
+                    report.emitted += 1;
+                } else {
+                    report.skipped += 1;
+                }
+            }
+            start = page.next;
+            if start.is_none() {
+                break;
+            }
+        }
+        hour += Duration::hours(1);
+    }
+    let mark = Item::new(
+        keys::sweep_watermark(),
+        kind::SWEEP_WATERMARK,
+        &Watermark { hour: resume_from },
+    )?;
+    store.put(mark, Condition::Always).await?;
+    Ok(report)
+}
+
+/// Records and publishes the event of one due deadline; false when it changed meanwhile.
+async fn emit(store: &dyn Store, bus: &dyn EventBus, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let deadline: Deadline = item.record()?;
+    let data = serde_json::to_value(&deadline).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
+    let event = Event::new(EventType::DeadlineReached, deadline.booking_id.clone(), now, data);
+    let queue = deadline.kind.queue();
+    let actions = vec![
+        TxAction::Delete {
+            key: item.key.clone(),
+            condition: Condition::VersionEquals(item.version),
+        },
+        outbox::record(queue, &event)?,
+    ];
+    match store.transact(actions).await {
+        Ok(()) => {
+            outbox::publish_recorded(store, bus, &[(queue, event)]).await;
+            Ok(true)
+        }
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_utc_hours_and_due_times_sort_lexically() {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T15:42:07.5Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(bucket_name(hour_of(at)), "2026-11-24T15");
+        assert!(due_text(at) < due_text(at + Duration::milliseconds(1)));
+        assert_eq!(due_text(hour_of(at)), "2026-11-24T15:00:00.000Z");
+    }
+
+    #[test]
+    fn each_kind_goes_to_the_queue_that_acts_on_it() {
+        assert_eq!(DeadlineKind::HoldExpiry.queue(), Queue::BookingEvents);
+        assert_eq!(DeadlineKind::Payout.queue(), Queue::PaymentEvents);
+        assert_eq!(DeadlineKind::ReviewWindow.queue(), Queue::ReviewEvents);
+    }
+}

@@ -1,0 +1,136 @@
+//! Deadlines come due by the clock: the sweep emits each once, on the right queue, through
+//! the outbox; cancelled and rescheduled ones behave; the local API sweeps within a second
+//! of a clock move.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
+use async_trait::async_trait;
+use chrono::{Duration, Utc};
+use serde_json::json;
+use shared::clock::{Clock, ManualClock};
+use shared::deadlines::{Deadline, DeadlineKind, cancel, schedule, sweep};
+use shared::events::{BusError, Event, EventBus, EventType, Queue};
+use shared::store::Store;
+use tests::app::{Backend, spawn_app, store};
+
+/// A bus that remembers what was published.
+#[derive(Default)]
+struct RecordingBus(Mutex<Vec<(Queue, Event)>>);
+
+#[async_trait]
+impl EventBus for RecordingBus {
+    async fn publish(&self, queue: Queue, event: &Event) -> Result<(), BusError> {
+        self.0.lock().unwrap().push((queue, event.clone()));
+        Ok(())
+    }
+}
+
+impl RecordingBus {
+    fn take(&self) -> Vec<(Queue, Event)> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+}
+
+fn deadline(kind: DeadlineKind, due_in: Duration, clock: &ManualClock) -> Deadline {
+    let id = ulid::Ulid::new().to_string();
+    Deadline {
+        kind,
+        subject_id: id.clone(),
+        booking_id: id,
+        due_at: clock.now() + due_in,
+    }
+}
+
+async fn sweeps_emit_each_due_deadline_once(backend: Backend) {
+    let clock = Arc::new(ManualClock::default());
+    let store: Arc<dyn Store> = store(backend, clock.clone()).await;
+    let bus = RecordingBus::default();
+    let hold = deadline(DeadlineKind::HoldExpiry, Duration::minutes(15), &clock);
+    let payout = deadline(DeadlineKind::Payout, Duration::hours(30), &clock);
+    let review = deadline(DeadlineKind::ReviewWindow, Duration::days(20), &clock);
+    let cancelled = deadline(DeadlineKind::HostAnswer, Duration::minutes(5), &clock);
+    let mut moved = deadline(DeadlineKind::HostAnswer, Duration::minutes(10), &clock);
+    let actions = [&hold, &payout, &review, &cancelled, &moved]
+        .iter()
+        .map(|d| schedule(d).unwrap())
+        .collect();
+    store.transact(actions).await.unwrap();
+    store
+        .transact(vec![cancel(DeadlineKind::HostAnswer, &cancelled.subject_id)])
+        .await
+        .unwrap();
+    moved.due_at = clock.now() + Duration::hours(2);
+    store.transact(vec![schedule(&moved).unwrap()]).await.unwrap();
+
+    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+    clock.advance(Duration::minutes(16));
+    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 1);
+    let published = bus.take();
+    assert_eq!(published.len(), 1);
+    let (queue, event) = &published[0];
+    assert_eq!(*queue, Queue::BookingEvents);
+    assert_eq!(event.kind, EventType::DeadlineReached);
+    assert_eq!(event.booking_id, hold.booking_id);
+    assert_eq!(event.data["kind"], "holdExpiry");
+    assert_eq!(event.data["subjectId"], json!(hold.subject_id));
+    // Swept deadlines are gone: the same instant emits nothing more.
+    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+
+    // A long jump (the sweep was off, or the local clock moved days) still finds every bucket.
+    clock.advance(Duration::days(21));
+    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 3);
+    let mut kinds: Vec<_> = bus
+        .take()
+        .into_iter()
+        .map(|(queue, event)| (queue, event.data["kind"].as_str().unwrap().to_owned()))
+        .collect();
+    kinds.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        kinds,
+        [
+            (Queue::BookingEvents, "hostAnswer".to_owned()),
+            (Queue::PaymentEvents, "payout".to_owned()),
+            (Queue::ReviewEvents, "reviewWindow".to_owned()),
+        ]
+    );
+    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sweeps_emit_each_due_deadline_once() {
+    sweeps_emit_each_due_deadline_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamo_sweeps_emit_each_due_deadline_once() {
+    sweeps_emit_each_due_deadline_once(Backend::Dynamo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_api_sweeps_within_a_second_of_a_clock_move() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let due = deadline(DeadlineKind::HoldExpiry, Duration::minutes(15), &app.clock);
+    app.app.store.transact(vec![schedule(&due).unwrap()]).await.unwrap();
+    // The jobs tick every second; let one pass so the move below is what makes it due.
+    tokio::time::sleep(StdDuration::from_millis(1200)).await;
+    assert_eq!(app.bus.pending(Queue::BookingEvents).await, 0);
+
+    let target = (Utc::now() + Duration::minutes(16)).to_rfc3339();
+    let moved = app.post("/_local/clock", None, json!({"now": target})).await;
+    assert_eq!(moved.status, 200);
+    let started = Instant::now();
+    while app.bus.pending(Queue::BookingEvents).await == 0 {
+        assert!(
+            started.elapsed() < StdDuration::from_secs(1),
+            "not swept within a second of the move"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    let bad = app.post("/_local/clock", None, json!({"now": "yesterday"})).await;
+    assert_eq!(bad.status, 422);
+    let both = app
+        .post("/_local/clock", None, json!({"now": target, "advanceSeconds": 1}))
+        .await;
+    assert_eq!(both.status, 422);
+}
