@@ -18,48 +18,43 @@ pub enum Handler {
     Scheduled(ScheduledHandler),
 }
 
+/// An HTTP handler that needs the app.
+macro_rules! http {
+    ($function:ident) => {
+        Handler::Http(|app, req| Box::pin($function::handle(app, req)))
+    };
+}
+
+/// A scheduled job: its crate's one-pass function, errors as text for the log.
+macro_rules! scheduled {
+    ($function:ident :: $pass:ident) => {
+        Handler::Scheduled(|app| {
+            Box::pin(async move { $function::$pass(app).await.map(|_| ()).map_err(|err| err.to_string()) })
+        })
+    };
+}
+
 /// Every function this build knows, by binary name.
 pub fn handlers() -> Vec<(&'static str, Handler)> {
     vec![
         ("health", Handler::Http(|_, req| Box::pin(health::handle(req)))),
         ("openapi", Handler::Http(|_, req| Box::pin(openapi::handle(req)))),
-        (
-            "register",
-            Handler::Http(|app, req| Box::pin(register::handle(app, req))),
-        ),
-        ("login", Handler::Http(|app, req| Box::pin(login::handle(app, req)))),
-        ("refresh", Handler::Http(|app, req| Box::pin(refresh::handle(app, req)))),
-        ("logout", Handler::Http(|app, req| Box::pin(logout::handle(app, req)))),
-        ("get-me", Handler::Http(|app, req| Box::pin(get_me::handle(app, req)))),
-        (
-            "update-me",
-            Handler::Http(|app, req| Box::pin(update_me::handle(app, req))),
-        ),
-        (
-            "get-user",
-            Handler::Http(|app, req| Box::pin(get_user::handle(app, req))),
-        ),
-        (
-            "deadline-sweeper",
-            Handler::Scheduled(|app| {
-                Box::pin(async move {
-                    deadline_sweeper::sweep(app)
-                        .await
-                        .map(|_| ())
-                        .map_err(|err| err.to_string())
-                })
-            }),
-        ),
-        (
-            "outbox-relay",
-            Handler::Scheduled(|app| {
-                Box::pin(async move {
-                    outbox_relay::relay(app)
-                        .await
-                        .map(|_| ())
-                        .map_err(|err| err.to_string())
-                })
-            }),
-        ),
+        ("register", http!(register)),
+        ("login", http!(login)),
+        ("refresh", http!(refresh)),
+        ("logout", http!(logout)),
+        ("get-me", http!(get_me)),
+        ("update-me", http!(update_me)),
+        ("get-user", http!(get_user)),
+        ("create-property", http!(create_property)),
+        ("get-property", http!(get_property)),
+        ("update-property", http!(update_property)),
+        ("delete-property", http!(delete_property)),
+        ("list-my-properties", http!(list_my_properties)),
+        ("search-properties", http!(search_properties)),
+        ("get-calendar", http!(get_calendar)),
+        ("put-calendar-blocks", http!(put_calendar_blocks)),
+        ("deadline-sweeper", scheduled!(deadline_sweeper::sweep)),
+        ("outbox-relay", scheduled!(outbox_relay::relay)),
     ]
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::auth::token::{AccessTokens, TokenConfigError};
 use crate::clock::Clock;
+use crate::cursor::CursorKey;
 use crate::events::EventBus;
 use crate::store::Store;
 
@@ -14,6 +15,8 @@ pub struct App {
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
     pub tokens: AccessTokens,
+    /// Signs paging cursors.
+    pub cursors: CursorKey,
 }
 
 /// Settings read from the environment (`template.yaml` sets them in Lambda).
@@ -75,6 +78,7 @@ impl App {
             bus,
             clock,
             tokens: AccessTokens::new(&settings.jwt_secret, &settings.jwt_issuer, &settings.jwt_audience)?,
+            cursors: CursorKey::derive(&settings.jwt_secret).map_err(|err| ConfigError::Invalid(err.to_string()))?,
         })
     }
 }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::App;
 use crate::app::{ConfigError, Settings};
+use crate::aws_http;
 use crate::bus::sqs::SqsBus;
 use crate::clock::SystemClock;
 use crate::http::{HandlerResult, Request, serve};
@@ -23,7 +24,11 @@ pub type Error = lambda_runtime::Error;
 pub async fn app_from_env() -> Result<App, ConfigError> {
     let settings = Settings::from_env()?;
     let table = std::env::var(TABLE_ENV).map_err(|_| ConfigError::Missing(TABLE_ENV))?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // Our HTTP client (compiled-in Amazon roots, rustls + ring) instead of the SDK's default one,
+    // which parses the system CA bundle here: see `crate::aws_http`.
+    let config = aws_http::sdk_config()
+        .await
+        .map_err(|err| ConfigError::Invalid(format!("AWS SDK HTTP client: {err}")))?;
     let clock = Arc::new(SystemClock);
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, clock.clone());
     let bus = SqsBus::from_env(aws_sdk_sqs::Client::new(&config));

@@ -2,15 +2,21 @@
 
 pub mod app;
 pub mod auth;
+pub mod aws_http;
 pub mod bus;
 pub mod clock;
+pub mod codes;
+pub mod cursor;
 pub mod deadlines;
 pub mod error;
 pub mod events;
 pub mod http;
 pub mod lambda;
+pub mod money;
 pub mod openapi;
 pub mod outbox;
+pub mod place;
+pub mod properties;
 pub mod store;
 pub mod telemetry;
 pub mod time;

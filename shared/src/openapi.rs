@@ -6,6 +6,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::properties::PropertyView;
+use crate::properties::calendar::{BlocksInput, Calendar};
+use crate::properties::input::PropertyInput;
 use crate::users::profile::ProfilePatch;
 use crate::users::register::RegisterRequest;
 use crate::users::session::{LoginRequest, RefreshRequest, TokenPair};
@@ -67,10 +70,14 @@ impl Modify for BearerAuth {
         title = "Roost API",
         description = "Airbnb-style bookings: users, properties, bookings, payments, reviews. Errors share one envelope; money is integer minor units.",
     ),
-    paths(health, openapi_json, register, login, refresh, logout, get_me, update_me, get_user),
+    paths(
+        health, openapi_json, register, login, refresh, logout, get_me, update_me, get_user,
+        create_property, get_property, update_property, delete_property, list_my_properties,
+        search_properties, get_calendar, put_calendar_blocks,
+    ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"))
 )]
 struct ApiDoc;
 
@@ -182,6 +189,135 @@ fn update_me() {}
     ))]
 #[allow(dead_code)]
 fn get_user() {}
+
+/// A page of properties.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct PropertyPage {
+    items: Vec<PropertyView>,
+    /// Opaque; pass back as `cursor` for the next page. `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/properties", tag = "properties", request_body = PropertyInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Listed", body = PropertyView),
+        (status = 400, description = "Malformed JSON, a wrong type or an unknown field", body = ErrorResponse),
+        (status = 401, description = "No valid access token", body = ErrorResponse),
+        (status = 403, description = "Not a host", body = ErrorResponse),
+        (status = 422, description = "Missing or invalid fields, all named", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn create_property() {}
+
+#[utoipa::path(get, path = "/properties/{id}", tag = "properties",
+    params(("id" = String, Path, description = "Property id")),
+    responses(
+        (status = 200, description = "The property; `rating` is null until 3 published guest reviews", body = PropertyView),
+        (status = 404, description = "No such property (or deleted)", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn get_property() {}
+
+#[utoipa::path(patch, path = "/properties/{id}", tag = "properties", request_body = PropertyInput, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Property id")),
+    responses(
+        (status = 200, description = "Updated; a new price applies to new bookings only", body = PropertyView),
+        (status = 401, description = "No valid access token", body = ErrorResponse),
+        (status = 403, description = "Not this property's host", body = ErrorResponse),
+        (status = 404, description = "No such property", body = ErrorResponse),
+        (status = 422, description = "Invalid fields, all named", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn update_property() {}
+
+#[utoipa::path(delete, path = "/properties/{id}", tag = "properties", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Property id")),
+    responses(
+        (status = 204, description = "Deleted: it leaves search; its bookings and reviews stay readable"),
+        (status = 401, description = "No valid access token", body = ErrorResponse),
+        (status = 403, description = "Not this property's host", body = ErrorResponse),
+        (status = 404, description = "No such property", body = ErrorResponse),
+        (status = 409, description = "A booking of it is pending payment, awaiting the host, confirmed or checked in", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn delete_property() {}
+
+#[utoipa::path(get, path = "/users/me/properties", tag = "properties", security(("bearer" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
+        ("cursor" = Option<String>, Query, description = "From the previous page's nextCursor"),
+    ),
+    responses(
+        (status = 200, description = "The host's properties, oldest first", body = PropertyPage),
+        (status = 400, description = "Malformed limit or cursor", body = ErrorResponse),
+        (status = 401, description = "No valid access token", body = ErrorResponse),
+        (status = 403, description = "Not a host", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn list_my_properties() {}
+
+#[utoipa::path(get, path = "/properties", tag = "properties",
+    description = "Search one place. Results come in ascending nightly price, then id. Each request examines at most 60 \
+candidates of the place, so a page may hold fewer than `limit` items while `nextCursor` is set: keep following it; \
+`nextCursor` is null only once the place has no more candidates. A cursor works only with the query it came from \
+(same filters; `limit` may change): another query's cursor is 400.",
+    params(
+        ("city" = String, Query, description = "Required; matched case- and accent-insensitively (`zurich` finds `Zürich`)"),
+        ("country" = String, Query, description = "Required; ISO 3166-1 alpha-2"),
+        ("checkIn" = Option<String>, Query, description = "YYYY-MM-DD, with checkOut: only properties free every night of the stay and whose min/max nights allow it. Not a date: 400"),
+        ("checkOut" = Option<String>, Query, description = "YYYY-MM-DD, after checkIn (not a night itself). Not a date: 400"),
+        ("guests" = Option<u32>, Query, description = "Keeps properties with maxGuests at least this (1 or more)"),
+        ("minPrice" = Option<i64>, Query, description = "Nightly price at least this many minor units (inclusive)"),
+        ("maxPrice" = Option<i64>, Query, description = "Nightly price at most this many minor units (inclusive)"),
+        ("currency" = Option<String>, Query, description = "ISO 4217: only properties priced in it"),
+        ("limit" = Option<u32>, Query, description = "1..100, default 20"),
+        ("cursor" = Option<String>, Query, description = "From the previous page's nextCursor"),
+    ),
+    responses(
+        (status = 200, description = "Matching properties", body = PropertyPage),
+        (status = 400, description = "A malformed number, date, limit or cursor (each named), or a cursor of another query", body = ErrorResponse),
+        (status = 422, description = "Missing city or country, unknown country or currency, guests below 1, a price out of range or maxPrice below minPrice, only one of checkIn/checkOut, checkOut not after checkIn: all named", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn search_properties() {}
+
+#[utoipa::path(get, path = "/properties/{id}/calendar", tag = "properties",
+    description = "Nights from `from` (included) to `to` (excluded), in the property's time zone. `available` is false for a \
+night that is held, booked or blocked (which one is not shown); `price` is the nightly price.",
+    params(
+        ("id" = String, Path, description = "Property id"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD; default today in the property's time zone. Not a date: 400"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, excluded; default from + 30 days; at most 366 nights after from. Not a date: 400"),
+    ),
+    responses(
+        (status = 200, description = "One entry per night, ascending", body = Calendar),
+        (status = 400, description = "from or to is not a YYYY-MM-DD date", body = ErrorResponse),
+        (status = 404, description = "No such property (or deleted)", body = ErrorResponse),
+        (status = 422, description = "to not after from, or more than 366 nights", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn get_calendar() {}
+
+#[utoipa::path(put, path = "/properties/{id}/calendar/blocks", tag = "properties", request_body = BlocksInput,
+    security(("bearer" = [])),
+    description = "The host blocks (`blocked: true`) or opens (`false`) every night from `from` (included) to `to` \
+(excluded), at most 90 nights per request (they are written in one transaction). All or nothing: nights already in the \
+wanted state are left as they are; a night that is booked or held anywhere in the range fails the whole request with \
+409, whose `details` name that night: `{\"field\": \"2026-12-24\", \"message\": \"this night is booked or held\"}`. \
+Answers the calendar of the range.",
+    params(("id" = String, Path, description = "Property id")),
+    responses(
+        (status = 200, description = "The calendar of from..to after the change", body = Calendar),
+        (status = 400, description = "Malformed JSON, a wrong type or an unknown field", body = ErrorResponse),
+        (status = 401, description = "No valid access token", body = ErrorResponse),
+        (status = 403, description = "Not this property's host", body = ErrorResponse),
+        (status = 404, description = "No such property (or deleted)", body = ErrorResponse),
+        (status = 409, description = "A night in the range is booked or held; details[].field is its date", body = ErrorResponse),
+        (status = 422, description = "Missing from, to or blocked, a date that is not YYYY-MM-DD, to not after from, or more than 90 nights: all named", body = ErrorResponse),
+    ))]
+#[allow(dead_code)]
+fn put_calendar_blocks() {}
 
 #[cfg(test)]
 mod tests {

@@ -15,3 +15,8 @@ pub fn rfc3339_opt<S: Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> 
         None => serializer.serialize_none(),
     }
 }
+
+/// Fixed-width RFC 3339 with milliseconds: lexical order is time order (for sort keys).
+pub fn sortable(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

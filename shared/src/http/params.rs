@@ -34,3 +34,30 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     }
     Ok(token)
 }
+
+/// Default page size of list routes.
+pub const DEFAULT_LIMIT: u32 = 20;
+/// Largest page size of list routes.
+pub const MAX_LIMIT: u32 = 100;
+
+/// `?limit=` (1..=100, default 20: `400` when not a number, `422` out of range) and
+/// `?cursor=` of a list route.
+pub fn paging(req: &Request) -> Result<(u32, Option<&str>), ApiError> {
+    let limit = match query_param(req, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => {
+            let value: i64 = raw
+                .parse()
+                .map_err(|_| ApiError::bad_request("limit must be an integer"))?;
+            if !(1..=i64::from(MAX_LIMIT)).contains(&value) {
+                return Err(ApiError::Validation(vec![crate::error::FieldError::new(
+                    "limit",
+                    format!("must be 1..{MAX_LIMIT}"),
+                )]));
+            }
+            value as u32
+        }
+    };
+    let cursor = query_param(req, "cursor").filter(|c| !c.is_empty());
+    Ok((limit, cursor))
+}

@@ -103,3 +103,11 @@ where
     }
     response
 }
+
+/// The page shape of every list route: `{"items": [...], "nextCursor": "..." | null}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageBody<T: Serialize> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

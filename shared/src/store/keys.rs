@@ -12,6 +12,8 @@ pub mod kind {
     pub const TOKEN_FAMILY: &str = "token_family";
     pub const OUTBOX: &str = "outbox";
     pub const DEADLINE: &str = "deadline";
+    pub const PROPERTY: &str = "property";
+    pub const NIGHT: &str = "night";
     pub const SWEEP_WATERMARK: &str = "sweep_watermark";
 }
 
@@ -52,6 +54,50 @@ pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
 pub fn outbox_index(occurred_at_rfc3339: &str, event_id: &str) -> IndexKey {
     IndexKey::new(OUTBOX_INDEX_PK, format!("{occurred_at_rfc3339}#{event_id}"))
 }
+
+/// A property: `PROPERTY#<id>` / `PROPERTY`.
+pub fn property(property_id: &str) -> Key {
+    Key::new(format!("PROPERTY#{property_id}"), "PROPERTY")
+}
+
+/// Where a listed property sits in gsi1: its place (country, folded city), then nightly
+/// price (12 digits, so lexical order is numeric order) and id. Ordering by price before
+/// currency keeps search results in ascending price even where a city mixes currencies.
+pub fn place_index(country: &str, folded_city: &str, nightly_amount: i64, property_id: &str) -> IndexKey {
+    IndexKey::new(
+        place(country, folded_city),
+        format!("PRICE#{nightly_amount:012}#{property_id}"),
+    )
+}
+
+/// The gsi1 partition of one place.
+pub fn place(country: &str, folded_city: &str) -> String {
+    format!("PLACE#{country}#{folded_city}")
+}
+
+/// The gsi1 sort key bound of a nightly price: `PRICE#<amount>` (ids follow after `#`).
+pub fn price_bound(nightly_amount: i64) -> String {
+    format!("PRICE#{nightly_amount:012}")
+}
+
+/// Where a property sits in its host's list (gsi2): newest last.
+pub fn host_property_index(host_id: &str, created_at: &str, property_id: &str) -> IndexKey {
+    IndexKey::new(host_properties(host_id), format!("PROPERTY#{created_at}#{property_id}"))
+}
+
+/// The gsi2 partition of one host's properties.
+pub fn host_properties(host_id: &str) -> String {
+    format!("HOST#{host_id}")
+}
+
+/// One night of a property's calendar that is held, booked or blocked: `PROPERTY#<id>` /
+/// `NIGHT#<YYYY-MM-DD>` (the property's own calendar date).
+pub fn night(property_id: &str, date: &str) -> Key {
+    Key::new(format!("PROPERTY#{property_id}"), format!("NIGHT#{date}"))
+}
+
+/// The sort-key prefix of a property's nights.
+pub const NIGHT_PREFIX: &str = "NIGHT#";
 
 /// A deadline of `kind` for `subject_id` (one per pair): `DUE#<kind>#<subject>` / `DUE`.
 pub fn deadline(kind: &str, subject_id: &str) -> Key {

@@ -1,0 +1,20 @@
+//! `GET /users/me/properties`.
+
+use shared::App;
+use shared::auth::authenticate;
+use shared::http::{HandlerResult, PageBody, Request, StatusCode, json, paging};
+use shared::properties::{self, PropertyView};
+
+/// One page of the signed-in host's properties.
+pub async fn handle(app: &App, req: Request) -> HandlerResult {
+    let principal = authenticate(app, &req)?;
+    let (limit, cursor) = paging(&req)?;
+    let (items, next_cursor) = properties::list_mine(app, &principal, limit, cursor).await?;
+    json(
+        StatusCode::OK,
+        &PageBody {
+            items: items.iter().map(PropertyView::from).collect(),
+            next_cursor,
+        },
+    )
+}

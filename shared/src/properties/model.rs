@@ -1,0 +1,185 @@
+//! A property as stored and as shown.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+use crate::store::keys::{self, kind};
+use crate::store::{Item, StoreError};
+
+/// How much a guest gets back when they cancel (see the bookings rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CancellationPolicy {
+    Flexible,
+    Moderate,
+    Firm,
+    Strict,
+}
+
+impl CancellationPolicy {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "flexible" => Ok(Self::Flexible),
+            "moderate" => Ok(Self::Moderate),
+            "firm" => Ok(Self::Firm),
+            "strict" => Ok(Self::Strict),
+            _ => Err("must be flexible, moderate, firm or strict".to_owned()),
+        }
+    }
+}
+
+/// Where a property is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub line1: String,
+    pub city: String,
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub postal_code: Option<String>,
+}
+
+/// What guests said, summed; the review issue keeps these up to date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingTotals {
+    pub count: u64,
+    pub overall: u64,
+}
+
+/// A property as stored (`PROPERTY#<id>` / `PROPERTY`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Property {
+    pub id: String,
+    pub host_id: String,
+    pub title: String,
+    pub description: String,
+    pub address: Address,
+    pub time_zone: String,
+    pub max_guests: u32,
+    pub bedrooms: u32,
+    pub beds: u32,
+    pub bathrooms: f64,
+    pub amenities: Vec<String>,
+    pub nightly_price: Money,
+    pub cleaning_fee: Money,
+    pub min_nights: u32,
+    pub max_nights: u32,
+    pub check_in_time: String,
+    pub check_out_time: String,
+    pub instant_book: bool,
+    pub cancellation_policy: CancellationPolicy,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Bookings not yet over; a property with any cannot be deleted.
+    #[serde(default)]
+    pub open_bookings: i64,
+    #[serde(default)]
+    pub rating: RatingTotals,
+}
+
+/// Guest reviews needed before a property shows a rating.
+pub const MIN_REVIEWS_FOR_RATING: u64 = 3;
+
+/// A property's rating as shown: `null` until enough reviews.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RatingView {
+    /// Two decimals.
+    pub average: f64,
+    pub count: u64,
+}
+
+/// A property as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyView {
+    pub id: String,
+    pub host_id: String,
+    pub title: String,
+    pub description: String,
+    pub address: Address,
+    pub time_zone: String,
+    pub max_guests: u32,
+    pub bedrooms: u32,
+    pub beds: u32,
+    pub bathrooms: f64,
+    pub amenities: Vec<String>,
+    pub nightly_price: Money,
+    pub cleaning_fee: Money,
+    pub min_nights: u32,
+    pub max_nights: u32,
+    pub check_in_time: String,
+    pub check_out_time: String,
+    pub instant_book: bool,
+    pub cancellation_policy: CancellationPolicy,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    pub rating: Option<RatingView>,
+}
+
+impl From<&Property> for PropertyView {
+    fn from(p: &Property) -> Self {
+        let rating = (p.rating.count >= MIN_REVIEWS_FOR_RATING).then(|| RatingView {
+            average: (p.rating.overall as f64 / p.rating.count as f64 * 100.0).round() / 100.0,
+            count: p.rating.count,
+        });
+        Self {
+            id: p.id.clone(),
+            host_id: p.host_id.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            address: p.address.clone(),
+            time_zone: p.time_zone.clone(),
+            max_guests: p.max_guests,
+            bedrooms: p.bedrooms,
+            beds: p.beds,
+            bathrooms: p.bathrooms,
+            amenities: p.amenities.clone(),
+            nightly_price: p.nightly_price,
+            cleaning_fee: p.cleaning_fee,
+            min_nights: p.min_nights,
+            max_nights: p.max_nights,
+            check_in_time: p.check_in_time.clone(),
+            check_out_time: p.check_out_time.clone(),
+            instant_book: p.instant_book,
+            cancellation_policy: p.cancellation_policy,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            rating,
+        }
+    }
+}
+
+impl Property {
+    /// The item that stores this property, in search (gsi1) unless deleted and in its host's
+    /// list (gsi2).
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = Item::new(keys::property(&self.id), kind::PROPERTY, self)?.with_gsi2(keys::host_property_index(
+            &self.host_id,
+            &crate::time::sortable(self.created_at),
+            &self.id,
+        ));
+        if self.deleted_at.is_none() {
+            item = item.with_gsi1(self.place_index());
+        }
+        Ok(item)
+    }
+
+    /// Where this property sits in search: its place, then nightly price and id.
+    pub fn place_index(&self) -> crate::store::IndexKey {
+        keys::place_index(
+            &self.address.country,
+            &crate::place::fold(&self.address.city),
+            self.nightly_price.amount,
+            &self.id,
+        )
+    }
+}
