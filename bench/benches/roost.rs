@@ -5,9 +5,8 @@
 //!   embedded SQLite store in a temporary directory. No Lambda runtime, no network.
 //! - `init-probe [N]`: how long building the AWS SDK config and the DynamoDB and SQS clients
 //!   takes in a fresh process, N processes per variant, interleaved. The variants are
-//!   `shared::aws_http::sdk_config_from_env` (what the functions use), `sdk_config` (the
-//!   `aws_config` loader over the same client) and `aws_config::load_defaults` with the SDK's
-//!   default client (which reads the CA bundle in `SSL_CERT_FILE`).
+//!   `shared::aws_http::sdk_config_from_env` (what the functions use) and `sdk_config` (the
+//!   `aws_config` loader over the same client). The SDK's own default client is not linked.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -152,11 +151,8 @@ where
 }
 
 /// The init variants `init-probe` compares.
-const VARIANTS: [&str; 3] = [
-    "aws_http::sdk_config_from_env",
-    "aws_http::sdk_config",
-    "load_defaults+default-client",
-];
+/// (The SDK's own default client is no longer linked: `aws-config` is built without it.)
+const VARIANTS: [&str; 2] = ["aws_http::sdk_config_from_env", "aws_http::sdk_config"];
 
 /// Runs `init-once` in `n` fresh processes per variant, interleaved, and prints the spread.
 fn init_probe(n: usize) {
@@ -197,7 +193,6 @@ async fn init_once(variant: &str) {
     let config = match variant {
         "aws_http::sdk_config" => shared::aws_http::sdk_config().await.expect("sdk config"),
         "aws_http::sdk_config_from_env" => shared::aws_http::sdk_config_from_env().expect("sdk config"),
-        "load_defaults+default-client" => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
         other => panic!("unknown variant {other:?}"),
     };
     let dynamo = aws_sdk_dynamodb::Client::new(&config);

@@ -24,14 +24,26 @@ pub type Error = lambda_runtime::Error;
 pub async fn app_from_env() -> Result<App, ConfigError> {
     let settings = Settings::from_env()?;
     let table = std::env::var(TABLE_ENV).map_err(|_| ConfigError::Missing(TABLE_ENV))?;
-    // Our HTTP client (compiled-in Amazon roots, rustls + ring) instead of the SDK's default one,
-    // which parses the system CA bundle here: see `crate::aws_http`.
-    let config = aws_http::sdk_config()
-        .await
-        .map_err(|err| ConfigError::Invalid(format!("AWS SDK HTTP client: {err}")))?;
+    // Built from Lambda's environment over our HTTP client (compiled-in Amazon roots, rustls +
+    // ring): no CA bundle parsed, and none of aws-config's profile/SSO/STS/IMDS providers
+    // linked into the binary. See `crate::aws_http` and docs/performance.md.
+    let config =
+        aws_http::sdk_config_from_env().map_err(|err| ConfigError::Invalid(format!("AWS SDK config: {err}")))?;
+    let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&config);
+    if let Some(url) = aws_http::service_endpoint("DYNAMODB") {
+        dynamo = dynamo.endpoint_url(url);
+    }
+    let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
+    if let Some(url) = aws_http::service_endpoint("SQS") {
+        sqs = sqs.endpoint_url(url);
+    }
     let clock = Arc::new(SystemClock);
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, clock.clone());
-    let bus = SqsBus::from_env(aws_sdk_sqs::Client::new(&config));
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+        table,
+        clock.clone(),
+    );
+    let bus = SqsBus::from_env(aws_sdk_sqs::Client::from_conf(sqs.build()));
     App::new(Arc::new(store), Arc::new(bus), clock, &settings)
 }
 

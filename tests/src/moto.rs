@@ -29,7 +29,9 @@ pub fn endpoint() -> String {
 /// # Panics
 /// When `ROOST_MOTO_ENDPOINT` is unset.
 pub async fn sdk_config() -> SdkConfig {
+    let client = shared::aws_http::http_client().expect("the compiled-in roots parse");
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(client)
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "roost-tests"))
