@@ -3,3 +3,27 @@
 pub mod app;
 pub mod moto;
 pub mod sqs;
+
+/// Runs each listed case (an `async fn(TestApp)` of the calling test file) once per store, as
+/// the tests `sqlite::<case>` and `dynamo::<case>`, each on a fresh app.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::app::spawn_app($crate::app::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod dynamo {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::app::spawn_app($crate::app::Backend::Dynamo).await).await;
+                }
+            )*
+        }
+    };
+}

@@ -5,30 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::app::{Backend, PASSWORD, TestApp, spawn_app};
+use tests::app::{PASSWORD, TestApp};
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::spawn_app(super::Backend::Sqlite).await).await;
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::spawn_app(super::Backend::Dynamo).await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+tests::on_both_stores!(
     register_answers_the_user_without_secrets,
     register_names_every_bad_field,
     register_refuses_malformed_bodies,

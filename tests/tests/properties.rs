@@ -4,30 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::store::{Condition, Update};
-use tests::app::{Backend, TestApp, spawn_app};
+use tests::app::TestApp;
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::spawn_app(super::Backend::Sqlite).await).await;
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::spawn_app(super::Backend::Dynamo).await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+tests::on_both_stores!(
     hosts_create_with_defaults_and_anyone_reads,
     only_hosts_create_and_every_bad_field_is_named,
     only_the_host_updates_and_patches_merge,

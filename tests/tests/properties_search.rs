@@ -10,30 +10,9 @@ use shared::clock::Clock;
 use shared::properties::search::MAX_CANDIDATES_PER_REQUEST;
 use shared::store::keys::{self, kind};
 use shared::store::{Condition, Item};
-use tests::app::{Answer, Backend, TestApp, spawn_app};
+use tests::app::{Answer, TestApp};
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::spawn_app(super::Backend::Sqlite).await).await;
-                }
-            )*
-        }
-        mod dynamo {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(super::spawn_app(super::Backend::Dynamo).await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+tests::on_both_stores!(
     search_matches_the_folded_city_and_drops_deleted_properties,
     search_price_bounds_are_inclusive_and_currency_filters,
     search_orders_by_price_then_id,
