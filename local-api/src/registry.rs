@@ -3,6 +3,7 @@
 
 use futures::future::BoxFuture;
 use shared::App;
+use shared::aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::http::{HandlerResult, Request};
 
 /// An HTTP handler.
@@ -11,11 +12,15 @@ pub type HttpHandler = fn(&'static App, Request) -> BoxFuture<'static, HandlerRe
 /// A scheduled job; the error text is logged.
 pub type ScheduledHandler = fn(&'static App) -> BoxFuture<'static, Result<(), String>>;
 
+/// An SQS consumer: a batch in, the ids to retry out.
+pub type ConsumerHandler = fn(&'static App, SqsEvent) -> BoxFuture<'static, SqsBatchResponse>;
+
 /// What kind of function a binary is.
 #[derive(Clone, Copy)]
 pub enum Handler {
     Http(HttpHandler),
     Scheduled(ScheduledHandler),
+    Consumer(ConsumerHandler),
 }
 
 /// An HTTP handler that needs the app.
@@ -30,6 +35,29 @@ macro_rules! scheduled {
     ($function:ident :: $pass:ident) => {
         Handler::Scheduled(|app| {
             Box::pin(async move { $function::$pass(app).await.map(|_| ()).map_err(|err| err.to_string()) })
+        })
+    };
+}
+
+/// An SQS consumer. A failed invocation (Lambda would retry the whole batch) reports every
+/// message of the batch as failed, which is what the event source mapping does then.
+macro_rules! consumer {
+    ($function:ident) => {
+        Handler::Consumer(|app, batch| {
+            Box::pin(async move {
+                let ids: Vec<String> = batch.records.iter().filter_map(|r| r.message_id.clone()).collect();
+                match $function::handle(app, batch).await {
+                    Ok(response) => response,
+                    Err(err) => {
+                        tracing::error!(error = %err, "consumer failed; the whole batch will be retried");
+                        let mut response = SqsBatchResponse::default();
+                        for id in ids {
+                            response.add_failure(id);
+                        }
+                        response
+                    }
+                }
+            })
         })
     };
 }
@@ -54,6 +82,16 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
         ("search-properties", http!(search_properties)),
         ("get-calendar", http!(get_calendar)),
         ("put-calendar-blocks", http!(put_calendar_blocks)),
+        ("get-quote", http!(get_quote)),
+        ("create-booking", http!(create_booking)),
+        ("get-booking", http!(get_booking)),
+        ("list-bookings", http!(list_bookings)),
+        ("accept-booking", http!(accept_booking)),
+        ("decline-booking", http!(decline_booking)),
+        ("cancel-booking", http!(cancel_booking)),
+        ("check-in-booking", http!(check_in_booking)),
+        ("check-out-booking", http!(check_out_booking)),
+        ("booking-events-consumer", consumer!(booking_events_consumer)),
         ("deadline-sweeper", scheduled!(deadline_sweeper::sweep)),
         ("outbox-relay", scheduled!(outbox_relay::relay)),
     ]

@@ -15,8 +15,9 @@ use rand::RngCore;
 use shared::App;
 use shared::app::{ConfigError, Settings};
 use shared::clock::{Clock, ManualClock};
+use shared::events::Queue;
 
-use crate::registry::{Handler, ScheduledHandler, handlers};
+use crate::registry::{ConsumerHandler, Handler, ScheduledHandler, handlers};
 use crate::runtime::Runtime;
 use crate::server::{Route, router};
 use crate::template::{self, FunctionSpec, Trigger};
@@ -49,18 +50,30 @@ pub struct LocalApi {
     pub runtime: Arc<Runtime>,
     routes: Vec<Route>,
     jobs: Vec<Job>,
+    consumers: Vec<QueueConsumer>,
 }
 
 /// A named scheduled job.
 pub type Job = (&'static str, ScheduledHandler);
 
+/// The consumer of a queue.
+pub type QueueConsumer = (Queue, ConsumerHandler);
+
+/// What the template's functions become in this process.
+pub struct Matched {
+    pub routes: Vec<Route>,
+    pub jobs: Vec<Job>,
+    pub consumers: Vec<QueueConsumer>,
+}
+
 /// Matches the template's functions with this build's handlers, both ways: a route without
 /// a handler, or a handler without a route, is an error naming each one.
-pub fn match_template(specs: &[FunctionSpec]) -> Result<(Vec<Route>, Vec<Job>), StartError> {
+pub fn match_template(specs: &[FunctionSpec]) -> Result<Matched, StartError> {
     let known: HashMap<&'static str, Handler> = handlers().into_iter().collect();
     let mut problems = Vec::new();
     let mut routes = Vec::new();
     let mut jobs = Vec::new();
+    let mut consumers = Vec::new();
     for spec in specs {
         let Some((name, handler)) = known.get_key_value(spec.binary.as_str()) else {
             problems.push(format!(
@@ -77,6 +90,15 @@ pub fn match_template(specs: &[FunctionSpec]) -> Result<(Vec<Route>, Vec<Job>), 
                     handler: *http,
                 }),
                 (Trigger::Schedule, Handler::Scheduled(job)) => jobs.push((*name, *job)),
+                (Trigger::Queue { queue }, Handler::Consumer(consumer)) => {
+                    match Queue::ALL.into_iter().find(|known| known.logical_id() == queue) {
+                        Some(known) => consumers.push((known, *consumer)),
+                        None => problems.push(format!(
+                            "- {} (binary `{}`) consumes {queue}, which is not a queue of this build",
+                            spec.logical_id, spec.binary
+                        )),
+                    }
+                }
                 (trigger, _) => problems.push(format!(
                     "- {} (binary `{}`): its handler cannot serve trigger {trigger:?}",
                     spec.logical_id, spec.binary
@@ -90,7 +112,11 @@ pub fn match_template(specs: &[FunctionSpec]) -> Result<(Vec<Route>, Vec<Job>), 
         }
     }
     if problems.is_empty() {
-        Ok((routes, jobs))
+        Ok(Matched {
+            routes,
+            jobs,
+            consumers,
+        })
     } else {
         problems.sort();
         Err(StartError::Drift(problems.join("\n")))
@@ -105,14 +131,32 @@ impl LocalApi {
         clock_file: Option<PathBuf>,
         template_yaml: &str,
     ) -> Result<Self, StartError> {
-        let (routes, jobs) = match_template(&template::functions(template_yaml)?)?;
+        let Matched {
+            routes,
+            jobs,
+            consumers,
+        } = match_template(&template::functions(template_yaml)?)?;
         let runtime = Arc::new(Runtime {
             app,
             clock,
             clock_file,
             due_work: tokio::sync::Notify::new(),
         });
-        Ok(Self { runtime, routes, jobs })
+        Ok(Self {
+            runtime,
+            routes,
+            jobs,
+            consumers,
+        })
+    }
+
+    /// Makes the template's consumers the handlers of their queues on `bus`.
+    pub fn attach_consumers(&self, bus: &LocalBus) {
+        let app = self.runtime.app;
+        for (queue, handler) in &self.consumers {
+            let handler = *handler;
+            bus.register(*queue, embedded::bus::consumer(move |batch| handler(app, batch)));
+        }
     }
 
     /// The HTTP router.
@@ -192,6 +236,7 @@ pub async fn run(options: Options) -> Result<(), StartError> {
         None => template::BUILT_IN.to_owned(),
     };
     let local = LocalApi::new(app, clock, Some(clock_file), &template)?;
+    local.attach_consumers(&bus);
     let _delivery = bus.spawn_delivery();
 
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));

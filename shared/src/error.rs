@@ -177,6 +177,11 @@ impl Problems {
         }
     }
 
+    /// Whether `field` was already recorded.
+    pub fn names(&self, field: &str) -> bool {
+        self.0.iter().any(|problem| problem.field == field)
+    }
+
     /// Records `field` as missing when `value` is `None`.
     pub fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
         if value.is_none() {

@@ -66,6 +66,15 @@ impl Queue {
         }
     }
 
+    /// The queue's logical id in `template.yaml`.
+    pub fn logical_id(self) -> &'static str {
+        match self {
+            Queue::BookingEvents => "BookingEventsQueue",
+            Queue::PaymentEvents => "PaymentEventsQueue",
+            Queue::ReviewEvents => "ReviewEventsQueue",
+        }
+    }
+
     /// The environment variable holding the queue's URL in Lambda.
     pub fn url_env(self) -> &'static str {
         match self {

@@ -3,14 +3,17 @@
 pub mod app;
 pub mod auth;
 pub mod aws_http;
+pub mod bookings;
 pub mod bus;
 pub mod clock;
 pub mod codes;
+pub mod consumer;
 pub mod cursor;
 pub mod deadlines;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod idempotency;
 pub mod lambda;
 pub mod money;
 pub mod openapi;
@@ -23,3 +26,5 @@ pub mod time;
 pub mod users;
 
 pub use app::App;
+/// Re-exported so consumer functions name the SQS event types without their own dependency.
+pub use aws_lambda_events;

@@ -86,6 +86,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     ));
     let local = local_api::LocalApi::new(app, clock.clone(), None, local_api::template::BUILT_IN)
         .expect("template and handlers agree");
+    local.attach_consumers(&bus);
+    // The task stops when the bus is dropped, which a leaked app never does.
+    drop(bus.spawn_delivery());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(local.serve(listener));

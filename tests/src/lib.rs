@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: emulator endpoints, fresh stores, the app.
 
 pub mod app;
+pub mod bookings;
 pub mod moto;
 pub mod sqs;
 

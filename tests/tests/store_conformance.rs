@@ -44,6 +44,7 @@ macro_rules! conformance {
             put_exists_outcomes,
             put_version_equals_outcomes,
             put_attribute_equals_outcomes,
+            attribute_absent_outcomes,
             update_bumps_version_and_applies_set_remove_add,
             update_moves_and_removes_gsi_keys,
             update_sets_and_removes_ttl,
@@ -356,6 +357,65 @@ async fn put_version_equals_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClo
             .put(expired.clone(), Condition::VersionEquals(expired.version))
             .await,
         Err(StoreError::ConditionFailed)
+    );
+}
+
+async fn attribute_absent_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#U"), "X", json!({ "status": "open" }));
+    seed(&store, &stored).await;
+    let mut next = stored.clone();
+    next.attrs.insert("deletedAt".into(), json!("2026-01-01T00:00:00Z"));
+
+    // A present attribute, and no item at all, fail the condition.
+    let missing = item(&format!("{p}#M"), "X", json!({}));
+    assert_eq!(
+        store
+            .put(missing.clone(), Condition::AttributeAbsent("deletedAt".into()))
+            .await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(get(&store, &missing.key).await, None);
+    assert_eq!(
+        store
+            .put(next.clone(), Condition::AttributeAbsent("status".into()))
+            .await,
+        Err(StoreError::ConditionFailed)
+    );
+    store
+        .update(
+            &stored.key,
+            Update::new().set("deletedAt", "2026-01-01T00:00:00Z"),
+            Condition::AttributeAbsent("deletedAt".into()),
+        )
+        .await
+        .expect("attribute absent");
+    assert_eq!(
+        store
+            .update(
+                &stored.key,
+                Update::new().add("n", 1),
+                Condition::AttributeAbsent("deletedAt".into())
+            )
+            .await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(
+        store
+            .put(next.clone(), Condition::AttributeAbsent("version".into()))
+            .await
+            .map_err(|err| matches!(err, StoreError::InvalidRequest(_))),
+        Err(true),
+        "a reserved name is refused"
+    );
+
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#E"), "X", json!({}))).await;
+    assert_eq!(
+        store
+            .put(expired.clone(), Condition::AttributeAbsent("deletedAt".into()))
+            .await,
+        Err(StoreError::ConditionFailed),
+        "an expired item is absent, so it has no attributes to lack"
     );
 }
 

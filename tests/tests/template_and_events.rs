@@ -106,6 +106,18 @@ async fn every_sample_event_replays_through_its_handler() {
                 assert_eq!(event["detail-type"], "Scheduled Event");
                 job(app.app).await.unwrap();
             }
+            (Handler::Consumer(consumer), Some(Trigger::Queue { .. })) => {
+                let batch: shared::aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&text)
+                    .unwrap_or_else(|err| panic!("{} does not parse as an SQS event: {err}", spec.binary));
+                assert!(!batch.records.is_empty(), "{}", spec.binary);
+                // The sample names a booking that does not exist: handled (logged), not retried.
+                let response = consumer(app.app, batch).await;
+                assert!(
+                    response.batch_item_failures.is_empty(),
+                    "{} failed its sample: {response:?}",
+                    spec.binary
+                );
+            }
             (_, trigger) => panic!("{}: unexpected trigger {trigger:?}", spec.binary),
         }
     }

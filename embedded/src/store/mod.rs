@@ -384,6 +384,7 @@ fn holds(condition: &Condition, current: Option<&Item>, now: i64) -> bool {
         Condition::AttributeEquals { name, value } => live
             .and_then(|item| item.attrs.get(name))
             .is_some_and(|stored| json_equal(stored, value)),
+        Condition::AttributeAbsent(name) => live.is_some_and(|item| !item.attrs.contains_key(name)),
     }
 }
 
@@ -440,7 +441,7 @@ fn validate_item(item: &Item) -> Result<(), StoreError> {
 /// ever fail here while DynamoDB would compare the bookkeeping attribute of that name.
 fn validate_condition(condition: &Condition) -> Result<(), StoreError> {
     match condition {
-        Condition::AttributeEquals { name, .. } => validate_attributes([name]),
+        Condition::AttributeEquals { name, .. } | Condition::AttributeAbsent(name) => validate_attributes([name]),
         _ => Ok(()),
     }
 }

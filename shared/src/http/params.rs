@@ -17,6 +17,30 @@ pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.query_string_parameters_ref().and_then(|params| params.first(name))
 }
 
+/// Refuses query parameters outside `allowed` (`400` naming them): a route whose inputs are
+/// all server-computed or listed treats an unknown parameter (a `price`, say) like an
+/// unknown JSON field.
+pub fn only_query_params(req: &Request, allowed: &[&str]) -> Result<(), ApiError> {
+    let Some(params) = req.query_string_parameters_ref() else {
+        return Ok(());
+    };
+    let mut unknown: Vec<crate::error::FieldError> = params
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|name| !allowed.contains(name))
+        .map(|name| crate::error::FieldError::new(name, "unknown query parameter"))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_by(|a, b| a.field.cmp(&b.field));
+    unknown.dedup();
+    Err(ApiError::BadRequest {
+        message: "unknown query parameter".to_owned(),
+        details: unknown,
+    })
+}
+
 /// The token of an `Authorization: Bearer <token>` header; anything else is `401`.
 pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
     let header = req

@@ -33,6 +33,15 @@ pub fn json_text(status: StatusCode, body: &'static str) -> HandlerResult {
     Ok(response)
 }
 
+/// The answer recorded for an `Idempotency-Key`, replayed byte for byte.
+pub fn stored_answer(answer: crate::idempotency::StoredAnswer) -> HandlerResult {
+    let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
+    let mut response = Response::new(Body::Text(answer.body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    Ok(response)
+}
+
 /// `204 No Content`.
 pub fn no_content() -> HandlerResult {
     let mut response = Response::new(Body::Empty);

@@ -55,7 +55,7 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
 }
 
 /// The sort-key part of a night's date.
-fn day(date: NaiveDate) -> String {
+pub(crate) fn day(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
@@ -98,22 +98,25 @@ fn nights_query(property_id: &str, stay: &Stay, limit: u32) -> Query {
         .limit(limit)
 }
 
-/// The live night items of a stay, by date (their `state`).
-async fn taken_nights(app: &App, property_id: &str, stay: &Stay) -> Result<BTreeMap<NaiveDate, String>, ApiError> {
+/// The live night items of a stay, by date.
+pub(crate) async fn night_items(
+    app: &App,
+    property_id: &str,
+    stay: &Stay,
+) -> Result<BTreeMap<NaiveDate, Item>, ApiError> {
     let limit = u32::try_from(stay.nights().clamp(1, 1000)).unwrap_or(1000);
     let mut query = nights_query(property_id, stay, limit);
     let mut taken = BTreeMap::new();
     loop {
         let page = app.store.query(query.clone()).await?;
-        for item in &page.items {
+        for item in page.items {
             let date = item
                 .key
                 .sk
                 .strip_prefix(NIGHT_PREFIX)
                 .and_then(|raw| parse_date(raw).ok())
                 .ok_or_else(|| ApiError::internal(format!("night item with sort key {}", item.key.sk)))?;
-            let state = item.attrs.get("state").and_then(|v| v.as_str()).unwrap_or_default();
-            taken.insert(date, state.to_owned());
+            taken.insert(date, item);
         }
         match page.next {
             Some(next) => query = query.start(Some(next)),
@@ -122,21 +125,49 @@ async fn taken_nights(app: &App, property_id: &str, stay: &Stay) -> Result<BTree
     }
 }
 
-/// Whether every night of `stay` is free: one query of its night items (more only when the
-/// store cuts the page short, e.g. at expired holds).
-pub async fn is_free(app: &App, property_id: &str, stay: &Stay) -> Result<bool, ApiError> {
+/// The live night items of a stay, by date (their `state`).
+async fn taken_nights(app: &App, property_id: &str, stay: &Stay) -> Result<BTreeMap<NaiveDate, String>, ApiError> {
+    Ok(night_items(app, property_id, stay)
+        .await?
+        .into_iter()
+        .map(|(date, item)| {
+            let state = item
+                .attrs
+                .get("state")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            (date, state)
+        })
+        .collect())
+}
+
+/// The first night of `stay` that is held, booked or blocked, if any.
+pub(crate) async fn first_taken(app: &App, property_id: &str, stay: &Stay) -> Result<Option<NaiveDate>, ApiError> {
     let limit = u32::try_from(stay.nights().clamp(1, 1000)).unwrap_or(1000);
     let mut query = nights_query(property_id, stay, limit);
     loop {
         let page = app.store.query(query.clone()).await?;
-        if !page.items.is_empty() {
-            return Ok(false);
+        if let Some(item) = page.items.first() {
+            return item
+                .key
+                .sk
+                .strip_prefix(NIGHT_PREFIX)
+                .and_then(|raw| parse_date(raw).ok())
+                .map(Some)
+                .ok_or_else(|| ApiError::internal(format!("night item with sort key {}", item.key.sk)));
         }
         match page.next {
             Some(next) => query = query.start(Some(next)),
-            None => return Ok(true),
+            None => return Ok(None),
         }
     }
+}
+
+/// Whether every night of `stay` is free: one query of its night items (more only when the
+/// store cuts the page short, e.g. at expired holds).
+pub async fn is_free(app: &App, property_id: &str, stay: &Stay) -> Result<bool, ApiError> {
+    Ok(first_taken(app, property_id, stay).await?.is_none())
 }
 
 /// One night of a calendar.
@@ -184,7 +215,7 @@ async fn render(app: &App, property: &Property, range: &Stay) -> Result<Calendar
 }
 
 /// A query date parameter: absent or empty is `None`, malformed is `400` naming it.
-fn query_date(name: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+pub(crate) fn query_date(name: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
         None => Ok(None),
         Some(raw) => parse_date(raw).map(Some).map_err(|message| ApiError::BadRequest {
@@ -250,7 +281,7 @@ struct BlockedNight {
 }
 
 /// A `409` naming the night that is not the host's to change.
-fn night_taken(date: NaiveDate) -> ApiError {
+pub(crate) fn night_taken(date: NaiveDate) -> ApiError {
     ApiError::Conflict {
         message: "a night in the range is booked or held".to_owned(),
         details: vec![FieldError::new(day(date), "this night is booked or held")],

@@ -530,6 +530,12 @@ impl Expr {
                 let value = self.value(to_attribute(value)?);
                 Some(format!("{live} AND {name} = {value}"))
             }
+            Condition::AttributeAbsent(name) => {
+                validate_attributes([name])?;
+                let live = self.live();
+                let name = self.name(name);
+                Some(format!("{live} AND attribute_not_exists({name})"))
+            }
         };
         Ok(expression)
     }

@@ -15,6 +15,8 @@ pub mod kind {
     pub const PROPERTY: &str = "property";
     pub const NIGHT: &str = "night";
     pub const SWEEP_WATERMARK: &str = "sweep_watermark";
+    pub const BOOKING: &str = "booking";
+    pub const IDEMPOTENCY: &str = "idempotency";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -118,6 +120,43 @@ pub fn deadline_index(hour: &str, due_at: &str, kind: &str, subject_id: &str) ->
 /// The hour bucket up to which the deadline sweep has finished: `SWEEP` / `SWEEP`.
 pub fn sweep_watermark() -> Key {
     Key::new("SWEEP", "SWEEP")
+}
+
+/// A booking: `BOOKING#<id>` / `BOOKING`.
+pub fn booking(booking_id: &str) -> Key {
+    Key::new(format!("BOOKING#{booking_id}"), "BOOKING")
+}
+
+/// Where a booking sits in its guest's list (gsi1): by check-in date, then id.
+pub fn guest_booking_index(guest_id: &str, check_in: &str, booking_id: &str) -> IndexKey {
+    IndexKey::new(guest_bookings(guest_id), format!("CHECKIN#{check_in}#{booking_id}"))
+}
+
+/// The gsi1 partition of one guest's bookings.
+pub fn guest_bookings(guest_id: &str) -> String {
+    format!("GUEST#{guest_id}")
+}
+
+/// Where a booking sits in its host's list (gsi2): by check-in date, then id.
+pub fn host_booking_index(host_id: &str, check_in: &str, booking_id: &str) -> IndexKey {
+    IndexKey::new(host_bookings(host_id), format!("CHECKIN#{check_in}#{booking_id}"))
+}
+
+/// The gsi2 partition of the bookings of one host's properties.
+pub fn host_bookings(host_id: &str) -> String {
+    format!("HOSTBOOKINGS#{host_id}")
+}
+
+/// The sort-key bound of a check-in date in the booking lists: every booking checking in on
+/// `date` sorts after it (`CHECKIN#<date>#<id>`), every earlier one before it.
+pub fn check_in_bound(date: &str) -> String {
+    format!("CHECKIN#{date}")
+}
+
+/// The stored answer to a request with an `Idempotency-Key`, scoped to the user and the
+/// route: `IDEMP#<userId>#<route>#<key>` / `IDEMP`.
+pub fn idempotency(user_id: &str, route: &str, key: &str) -> Key {
+    Key::new(format!("IDEMP#{user_id}#{route}#{key}"), "IDEMP")
 }
 
 #[cfg(test)]

@@ -145,6 +145,8 @@ pub enum Condition {
     VersionEquals(u64),
     /// A live item whose attribute `name` equals `value` (a missing attribute equals nothing).
     AttributeEquals { name: String, value: Value },
+    /// A live item without attribute `name` (e.g. a property that has no `deletedAt`).
+    AttributeAbsent(String),
 }
 
 impl Condition {

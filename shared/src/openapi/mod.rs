@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the request and response types themselves.
 //! Each route of `template.yaml` has an entry here; a test checks the two lists agree.
 
+mod bookings;
+
 use std::sync::OnceLock;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -74,10 +76,13 @@ impl Modify for BearerAuth {
         health, openapi_json, register, login, refresh, logout, get_me, update_me, get_user,
         create_property, get_property, update_property, delete_property, list_my_properties,
         search_properties, get_calendar, put_calendar_blocks,
+        bookings::get_quote, bookings::create_booking, bookings::get_booking, bookings::list_bookings,
+        bookings::accept_booking, bookings::decline_booking, bookings::cancel_booking,
+        bookings::check_in_booking, bookings::check_out_booking,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"))
 )]
 struct ApiDoc;
 
@@ -192,6 +197,7 @@ fn get_user() {}
 
 /// A page of properties.
 #[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
 #[allow(dead_code)]
 struct PropertyPage {
     items: Vec<PropertyView>,

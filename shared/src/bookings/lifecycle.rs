@@ -1,0 +1,363 @@
+//! The booking state machine: one table of allowed moves, and the single transaction that
+//! makes a move (the booking's write conditioned on the version read, plus what the move
+//! implies for nights, the property's counter, deadlines and events).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::model::{Booking, BookingStatus, HistoryEntry};
+use crate::App;
+use crate::deadlines::{self, Deadline, DeadlineKind};
+use crate::error::ApiError;
+use crate::events::{Event, EventType, Queue};
+use crate::money::Money;
+use crate::outbox;
+use crate::properties::calendar::{self, state};
+use crate::store::keys;
+use crate::store::{Condition, StoreError, TxAction, Update};
+
+/// A move of a booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transition {
+    /// Paid, at a property that books instantly.
+    PayInstantBook,
+    /// Paid, at a property that takes requests: the host answers within 24 h.
+    PayRequestToBook,
+    Accept,
+    /// By the host, or by the system when the host did not answer in time.
+    Decline,
+    /// By the guest or the host, before check-in.
+    Cancel,
+    /// Unpaid when the hold ended.
+    Expire,
+    CheckIn,
+    CheckOut,
+}
+
+use BookingStatus::*;
+use Transition::*;
+
+/// Every allowed move: `(from, transition, to)`. Anything else is `409`.
+pub const TRANSITIONS: [(BookingStatus, Transition, BookingStatus); 10] = [
+    (PendingPayment, PayInstantBook, Confirmed),
+    (PendingPayment, PayRequestToBook, AwaitingHost),
+    (PendingPayment, Expire, Expired),
+    (PendingPayment, Cancel, Cancelled),
+    (AwaitingHost, Accept, Confirmed),
+    (AwaitingHost, Decline, Declined),
+    (AwaitingHost, Cancel, Cancelled),
+    (Confirmed, Cancel, Cancelled),
+    (Confirmed, CheckIn, CheckedIn),
+    (CheckedIn, CheckOut, CheckedOut),
+];
+
+/// Where `transition` takes a booking in `from`, if it may.
+pub fn target(from: BookingStatus, transition: Transition) -> Option<BookingStatus> {
+    TRANSITIONS
+        .iter()
+        .find(|(state, step, _)| *state == from && *step == transition)
+        .map(|(_, _, to)| *to)
+}
+
+impl Transition {
+    /// What the move is called in messages.
+    pub fn verb(self) -> &'static str {
+        match self {
+            PayInstantBook | PayRequestToBook => "pay for",
+            Accept => "accept",
+            Decline => "decline",
+            Cancel => "cancel",
+            Expire => "expire",
+            CheckIn => "check in",
+            CheckOut => "check out",
+        }
+    }
+
+    /// The event announcing the move, and the queue whose consumer acts on it.
+    fn event(self) -> Option<(EventType, Queue)> {
+        match self {
+            Decline => Some((EventType::BookingDeclined, Queue::PaymentEvents)),
+            Cancel => Some((EventType::BookingCancelled, Queue::PaymentEvents)),
+            Expire => Some((EventType::BookingExpired, Queue::PaymentEvents)),
+            CheckIn => Some((EventType::BookingCheckedIn, Queue::PaymentEvents)),
+            CheckOut => Some((EventType::BookingCheckedOut, Queue::ReviewEvents)),
+            PayInstantBook | PayRequestToBook | Accept => None,
+        }
+    }
+
+    /// Whether the booking's nights are given back.
+    fn releases_nights(self) -> bool {
+        matches!(self, Decline | Cancel | Expire)
+    }
+}
+
+/// How long a host has to answer a request to book.
+pub const HOST_ANSWER_WINDOW: Duration = Duration::hours(24);
+
+/// A move as asked for: who makes it, why, and the refund it carries (cancel, decline).
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub transition: Transition,
+    /// A user id, or [`super::model::SYSTEM_ACTOR`].
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+/// The `data` of a booking event: enough for the payments and reviews consumers to act
+/// without reading the booking first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingChange {
+    pub status: BookingStatus,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub property_id: String,
+    pub guest_id: String,
+    pub host_id: String,
+    /// What the guest is to get back (cancel, decline, a payment that came too late).
+    pub refund: Option<Money>,
+    pub total: Money,
+    pub host_payout: Money,
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
+    pub checked_in_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::rfc3339_opt")]
+    pub checked_out_at: Option<DateTime<Utc>>,
+    /// The scheduled check-out instant (the review window opens then at the latest).
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    pub check_out_at: DateTime<Utc>,
+}
+
+/// Why a move did not happen.
+#[derive(Debug)]
+pub enum MoveError {
+    /// The booking is absent.
+    NotFound,
+    /// The booking is not in a state the move starts from (`409` for people, a no-op for
+    /// a late or repeated event).
+    Illegal {
+        from: BookingStatus,
+    },
+    Api(ApiError),
+}
+
+impl From<ApiError> for MoveError {
+    fn from(err: ApiError) -> Self {
+        MoveError::Api(err)
+    }
+}
+
+impl From<StoreError> for MoveError {
+    fn from(err: StoreError) -> Self {
+        MoveError::Api(err.into())
+    }
+}
+
+/// Attempts before a booking that keeps changing under a move gives up.
+const ATTEMPTS: u32 = 4;
+
+/// Reads a booking with its version.
+pub async fn load(app: &App, booking_id: &str) -> Result<Option<(Booking, u64)>, ApiError> {
+    if ulid::Ulid::from_string(booking_id).is_err() {
+        return Ok(None);
+    }
+    match app.store.get(&keys::booking(booking_id)).await? {
+        Some(item) => Ok(Some((item.record()?, item.version))),
+        None => Ok(None),
+    }
+}
+
+/// Makes `step` on the booking: `check` runs on each fresh read (permissions, time rules)
+/// and `refund` says what the guest gets back. The booking's write, the nights it releases
+/// or books, the property's counter, deadlines and the event commit together or not at all.
+pub async fn apply<C, R>(app: &App, booking_id: &str, step: Move, check: C, refund: R) -> Result<Booking, MoveError>
+where
+    C: Fn(&Booking, DateTime<Utc>) -> Result<(), ApiError>,
+    R: Fn(&Booking, DateTime<Utc>) -> Option<Money>,
+{
+    for attempt in 1..=ATTEMPTS {
+        let (current, version) = load(app, booking_id).await?.ok_or(MoveError::NotFound)?;
+        let now = app.clock.now();
+        check(&current, now)?;
+        let mut step = step.clone();
+        let mut to = target(current.status, step.transition).ok_or(MoveError::Illegal { from: current.status })?;
+        let mut refund_now = refund(&current, now);
+
+        let mut actions = Vec::new();
+        let nights = calendar::night_items(app, &current.property_id, &current.stay()).await?;
+        let ours: Vec<_> = nights
+            .into_iter()
+            .filter(|(_, item)| item.attrs.get("bookingId").and_then(|v| v.as_str()) == Some(current.id.as_str()))
+            .collect();
+        let paying = matches!(step.transition, PayInstantBook | PayRequestToBook);
+        if paying && ours.len() != current.stay().dates().count() {
+            // The hold ended before the payment's outcome arrived and a night may have gone
+            // to someone else: the booking expires and the payment is to be refunded.
+            step.transition = Expire;
+            step.reason = Some("the hold ended before the payment was confirmed".to_owned());
+            to = Expired;
+            refund_now = Some(current.price.total);
+        }
+
+        let next = moved(&current, &step, to, refund_now, now);
+        let mut item = next.to_item()?;
+        item.version = version + 1;
+        actions.push(TxAction::Put {
+            item,
+            condition: Condition::VersionEquals(version),
+        });
+        for (_, night) in &ours {
+            let is_ours = Condition::attribute_equals("bookingId", current.id.clone());
+            if step.transition.releases_nights() {
+                actions.push(TxAction::Delete {
+                    key: night.key.clone(),
+                    condition: is_ours,
+                });
+            } else if paying {
+                actions.push(TxAction::Update {
+                    key: night.key.clone(),
+                    update: Update::new().set("state", state::BOOKED).remove("holdUntil").ttl(None),
+                    condition: is_ours,
+                });
+            }
+        }
+        if current.status.is_open() && !to.is_open() {
+            actions.push(TxAction::Update {
+                key: keys::property(&current.property_id),
+                update: Update::new().add("openBookings", -1),
+                condition: Condition::Exists,
+            });
+        }
+        actions.extend(deadline_actions(&current, step.transition, now)?);
+        let mut recorded = Vec::new();
+        if let Some((kind, queue)) = step.transition.event() {
+            let change = change_of(&next, &step);
+            let data = serde_json::to_value(&change).map_err(ApiError::internal)?;
+            let event = Event::new(kind, next.id.clone(), now, data);
+            actions.push(outbox::record(queue, &event)?);
+            recorded.push((queue, event));
+        }
+
+        match app.store.transact(actions).await {
+            Ok(()) => {
+                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+                tracing::info!(
+                    booking_id = %next.id,
+                    from = current.status.as_str(),
+                    to = next.status.as_str(),
+                    actor = %step.actor,
+                    "booking moved"
+                );
+                return Ok(next);
+            }
+            // The booking or one of its nights changed since the read: read again.
+            Err(StoreError::TransactionConditionFailed { .. }) => {}
+            Err(StoreError::Conflict) => {
+                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::conflict("the booking kept changing; try again").into())
+}
+
+/// The booking after the move.
+fn moved(current: &Booking, step: &Move, to: BookingStatus, refund: Option<Money>, now: DateTime<Utc>) -> Booking {
+    let mut next = current.clone();
+    next.status = to;
+    match step.transition {
+        CheckIn => next.checked_in_at = Some(now),
+        CheckOut => next.checked_out_at = Some(now),
+        Decline | Cancel | Expire => next.refund = refund,
+        PayInstantBook | PayRequestToBook | Accept => {}
+    }
+    next.history.push(HistoryEntry {
+        status: to,
+        actor: step.actor.clone(),
+        at: now,
+        reason: step.reason.clone(),
+    });
+    next
+}
+
+/// Deadlines a move sets or makes moot.
+fn deadline_actions(
+    current: &Booking,
+    transition: Transition,
+    now: DateTime<Utc>,
+) -> Result<Vec<TxAction>, StoreError> {
+    let id = current.id.as_str();
+    let mut actions = Vec::new();
+    match transition {
+        PayInstantBook => actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id)),
+        PayRequestToBook => {
+            actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
+            actions.push(deadlines::schedule(&Deadline {
+                kind: DeadlineKind::HostAnswer,
+                subject_id: id.to_owned(),
+                booking_id: id.to_owned(),
+                due_at: now + HOST_ANSWER_WINDOW,
+            })?);
+        }
+        Accept | Decline => actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id)),
+        Cancel | Expire => {
+            actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
+            actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
+        }
+        CheckIn | CheckOut => {}
+    }
+    Ok(actions)
+}
+
+fn change_of(booking: &Booking, step: &Move) -> BookingChange {
+    BookingChange {
+        status: booking.status,
+        actor: step.actor.clone(),
+        reason: step.reason.clone(),
+        property_id: booking.property_id.clone(),
+        guest_id: booking.guest_id.clone(),
+        host_id: booking.host_id.clone(),
+        refund: booking.refund,
+        total: booking.price.total,
+        host_payout: booking.price.host_payout,
+        checked_in_at: booking.checked_in_at,
+        checked_out_at: booking.checked_out_at,
+        check_out_at: booking.terms.check_out_at(booking.check_out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_allows_exactly_the_documented_moves() {
+        let all = [
+            PayInstantBook,
+            PayRequestToBook,
+            Accept,
+            Decline,
+            Cancel,
+            Expire,
+            CheckIn,
+            CheckOut,
+        ];
+        let mut allowed = 0;
+        for from in BookingStatus::ALL {
+            for step in all {
+                if let Some(to) = target(from, step) {
+                    allowed += 1;
+                    assert!(from.is_open(), "{from:?} is final");
+                    assert_ne!(from, to);
+                }
+            }
+        }
+        assert_eq!(allowed, TRANSITIONS.len());
+        for end in [CheckedOut, Expired, Declined, Cancelled] {
+            assert!(all.iter().all(|step| target(end, *step).is_none()), "{end:?} is final");
+        }
+        assert_eq!(target(Confirmed, Cancel), Some(Cancelled));
+        assert_eq!(target(CheckedIn, Cancel), None, "no cancelling after check-in");
+        assert_eq!(target(AwaitingHost, CheckIn), None);
+        assert_eq!(target(PendingPayment, Accept), None);
+    }
+}

@@ -1,0 +1,153 @@
+//! `Idempotency-Key`: the same key with the same body within 24 h gets the first answer again
+//! and does nothing twice; the same key with another body is `422`.
+//!
+//! The record of the answer is written in the same transaction as the work it answers for
+//! (with an "absent" condition), so two concurrent requests with one key cannot both do the
+//! work: the second transaction fails on the record and that request answers from it.
+//! Only successful answers are recorded: a failed request changed nothing, so running it
+//! again is safe and answers from the state of that moment.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::error::{ApiError, FieldError};
+use crate::http::Request;
+use crate::store::keys::{self, kind};
+use crate::store::{Condition, Item, Key, StoreError, TxAction};
+
+/// The request header.
+pub const HEADER: &str = "idempotency-key";
+/// Longest key accepted.
+pub const MAX_KEY_CHARS: usize = 255;
+/// How long an answer is kept.
+pub const RETENTION: Duration = Duration::hours(24);
+
+/// An answer as recorded and replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredAnswer {
+    pub status: u16,
+    /// The JSON body, exactly as first sent.
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdempotencyRecord {
+    request_hash: String,
+    answer: StoredAnswer,
+}
+
+/// What to do with a request.
+#[derive(Debug)]
+pub enum Begin {
+    /// Answer with this, do nothing else.
+    Replay(StoredAnswer),
+    /// Do the work; with a key, record the answer through [`Claim::record`] in its transaction.
+    Proceed(Option<Claim>),
+}
+
+/// The right to record the answer of a keyed request.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    key: Key,
+    request_hash: String,
+}
+
+/// The key of `req`, if it has one: 1..=255 visible ASCII characters, else `400`.
+fn header_key(req: &Request) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::BadRequest {
+        message: "Idempotency-Key must be 1..255 visible ASCII characters".to_owned(),
+        details: vec![FieldError::new(
+            "Idempotency-Key",
+            "must be 1..255 visible ASCII characters",
+        )],
+    };
+    let key = value.to_str().map_err(|_| bad())?;
+    if key.is_empty() || key.len() > MAX_KEY_CHARS || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok(Some(key))
+}
+
+/// A digest of the body that ignores formatting and key order: two bodies that mean the same
+/// JSON count as the same request.
+fn request_hash(body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|value| value.to_string().into_bytes())
+        .unwrap_or_else(|_| body.to_vec());
+    hex::encode(Sha256::digest(canonical))
+}
+
+/// Looks up the request's key for `user_id` on `route` (e.g. `POST /bookings`).
+pub async fn begin(app: &App, req: &Request, user_id: &str, route: &str) -> Result<Begin, ApiError> {
+    let Some(key) = header_key(req)? else {
+        return Ok(Begin::Proceed(None));
+    };
+    let claim = Claim {
+        key: keys::idempotency(user_id, route, key),
+        request_hash: request_hash(req.body().as_ref()),
+    };
+    match claim.recorded(app).await? {
+        Some(answer) => Ok(Begin::Replay(answer)),
+        None => Ok(Begin::Proceed(Some(claim))),
+    }
+}
+
+impl Claim {
+    /// The transaction action recording `answer` (fails the transaction if the key was
+    /// recorded meanwhile).
+    pub fn record(&self, answer: &StoredAnswer, now: DateTime<Utc>) -> Result<TxAction, StoreError> {
+        let record = IdempotencyRecord {
+            request_hash: self.request_hash.clone(),
+            answer: answer.clone(),
+        };
+        let item = Item::new(self.key.clone(), kind::IDEMPOTENCY, &record)?.with_ttl((now + RETENTION).timestamp());
+        Ok(TxAction::Put {
+            item,
+            condition: Condition::Absent,
+        })
+    }
+
+    /// The answer recorded under this key: `None` if there is none, `422` if it answers a
+    /// different body.
+    pub async fn recorded(&self, app: &App) -> Result<Option<StoredAnswer>, ApiError> {
+        let Some(item) = app.store.get(&self.key).await? else {
+            return Ok(None);
+        };
+        let record: IdempotencyRecord = item.record()?;
+        if record.request_hash != self.request_hash {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "Idempotency-Key",
+                "was already used with a different request body",
+            )]));
+        }
+        Ok(Some(record.answer))
+    }
+
+    /// After the transaction failed on the record: the concurrent request's answer.
+    pub async fn answer_of_concurrent_request(&self, app: &App) -> Result<StoredAnswer, ApiError> {
+        self.recorded(app)
+            .await?
+            .ok_or_else(|| ApiError::conflict("a request with this Idempotency-Key is in progress; try again"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_json_hashes_equal_whatever_its_layout() {
+        assert_eq!(
+            request_hash(br#"{"a":1,"b":[2,3]}"#),
+            request_hash(b"{ \"b\": [2, 3],\n \"a\": 1 }")
+        );
+        assert_ne!(request_hash(br#"{"a":1}"#), request_hash(br#"{"a":2}"#));
+    }
+}
