@@ -154,3 +154,124 @@ pub async fn handle(app: &App, req: Request, action: Action) -> HandlerResult {
     let booking = act(app, &principal, booking_id, action, input).await?;
     json(StatusCode::OK, &BookingView::from(&booking))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, NaiveDate};
+
+    use super::*;
+    use crate::bookings::model::{HistoryEntry, Terms};
+    use crate::bookings::price::PriceBreakdown;
+    use crate::money::Currency;
+    use crate::properties::model::CancellationPolicy;
+
+    fn booking(time_zone: &str, policy: CancellationPolicy) -> Booking {
+        let eur = |amount| Money::new(amount, Currency::parse("EUR").unwrap());
+        let booked_at = "2026-01-01T00:00:00Z".parse().unwrap();
+        Booking {
+            id: "B".into(),
+            property_id: "P".into(),
+            guest_id: "guest".into(),
+            host_id: "host".into(),
+            check_in: NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            check_out: NaiveDate::from_ymd_opt(2027, 3, 4).unwrap(),
+            guests: 2,
+            status: BookingStatus::Confirmed,
+            price: PriceBreakdown::compute(eur(10_000), eur(2_000), 3).unwrap(),
+            terms: Terms {
+                time_zone: time_zone.into(),
+                check_in_time: "15:00".into(),
+                check_out_time: "11:00".into(),
+                cancellation_policy: policy,
+                instant_book: true,
+            },
+            hold_expires_at: booked_at,
+            checked_in_at: None,
+            checked_out_at: None,
+            refund: None,
+            created_at: booked_at,
+            history: vec![HistoryEntry {
+                status: BookingStatus::PendingPayment,
+                actor: "guest".into(),
+                at: booked_at,
+                reason: None,
+            }],
+        }
+    }
+
+    fn principal(user_id: &str) -> Principal {
+        Principal {
+            user_id: user_id.into(),
+            roles: vec![],
+        }
+    }
+
+    fn at(raw: &str) -> DateTime<Utc> {
+        raw.parse().unwrap()
+    }
+
+    #[test]
+    fn the_refund_is_measured_to_check_in_in_the_property_zone() {
+        let guest = principal("guest");
+        let second = Duration::seconds(1);
+        // Kiritimati is UTC+14: 2027-03-01 15:00 there is 01:00 UTC the same day.
+        let far_east = booking("Pacific/Kiritimati", CancellationPolicy::Moderate);
+        let five_days = at("2027-02-24T01:00:00Z");
+        let refund = |b: &Booking, now| refund_for(Action::Cancel, &guest, b, now);
+        assert_eq!(refund(&far_east, five_days), Some(far_east.price.total));
+        assert_eq!(
+            refund(&far_east, five_days + second).map(|m| m.amount),
+            Some(15_000 + 2_000)
+        );
+        // Pago Pago is UTC-11: the same local time is 02:00 UTC the next day.
+        let far_west = booking("Pacific/Pago_Pago", CancellationPolicy::Flexible);
+        let day_before = at("2027-03-01T02:00:00Z");
+        assert_eq!(refund(&far_west, day_before), Some(far_west.price.total));
+        assert_eq!(refund(&far_west, day_before + second).map(|m| m.amount), Some(0));
+    }
+
+    #[test]
+    fn hosts_and_declines_refund_everything_and_unpaid_bookings_nothing() {
+        let mut b = booking("Europe/Berlin", CancellationPolicy::Strict);
+        let late = at("2027-03-01T13:00:00Z");
+        assert_eq!(
+            refund_for(Action::Cancel, &principal("guest"), &b, late).map(|m| m.amount),
+            Some(0)
+        );
+        assert_eq!(
+            refund_for(Action::Cancel, &principal("host"), &b, late),
+            Some(b.price.total)
+        );
+        b.status = BookingStatus::AwaitingHost;
+        assert_eq!(
+            refund_for(Action::Decline, &principal("host"), &b, late),
+            Some(b.price.total)
+        );
+        assert_eq!(
+            refund_for(Action::Cancel, &principal("guest"), &b, late),
+            Some(b.price.total)
+        );
+        b.status = BookingStatus::PendingPayment;
+        assert_eq!(refund_for(Action::Cancel, &principal("guest"), &b, late), None);
+    }
+
+    #[test]
+    fn check_in_opens_at_local_midnight_and_closes_at_check_out() {
+        let b = booking("Pacific/Kiritimati", CancellationPolicy::Moderate);
+        let guest = principal("guest");
+        // 2027-03-01 00:00 at UTC+14 is 2027-02-28 10:00 UTC.
+        assert!(allowed(Action::CheckIn, &guest, &b, at("2027-02-28T09:59:59Z")).is_err());
+        assert!(allowed(Action::CheckIn, &guest, &b, at("2027-02-28T10:00:00Z")).is_ok());
+        // Check-out 2027-03-04 11:00 local is 2027-03-03 21:00 UTC.
+        assert!(allowed(Action::CheckIn, &guest, &b, at("2027-03-03T20:59:59Z")).is_ok());
+        assert!(allowed(Action::CheckIn, &guest, &b, at("2027-03-03T21:00:00Z")).is_err());
+        assert_eq!(
+            allowed(Action::Cancel, &principal("stranger"), &b, at("2027-02-01T00:00:00Z")),
+            Err(NOT_FOUND)
+        );
+        assert!(matches!(
+            allowed(Action::Accept, &guest, &b, at("2027-02-01T00:00:00Z")),
+            Err(ApiError::Forbidden(_))
+        ));
+    }
+}
