@@ -92,6 +92,10 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
         ("check-in-booking", http!(check_in_booking)),
         ("check-out-booking", http!(check_out_booking)),
         ("booking-events-consumer", consumer!(booking_events_consumer)),
+        ("create-payment", http!(create_payment)),
+        ("list-payments", http!(list_payments)),
+        ("stripe-webhook", http!(stripe_webhook)),
+        ("payment-events-consumer", consumer!(payment_events_consumer)),
         ("deadline-sweeper", scheduled!(deadline_sweeper::sweep)),
         ("outbox-relay", scheduled!(outbox_relay::relay)),
     ]

@@ -13,9 +13,10 @@ use embedded::bus::LocalBus;
 use embedded::store::SqliteStore;
 use rand::RngCore;
 use shared::App;
-use shared::app::{ConfigError, Settings};
+use shared::app::{ConfigError, STRIPE_WEBHOOK_SECRET_ENV, Settings, WebhookSecret};
 use shared::clock::{Clock, ManualClock};
 use shared::events::Queue;
+use shared::payments::sandbox::SandboxProvider;
 
 use crate::registry::{ConsumerHandler, Handler, ScheduledHandler, handlers};
 use crate::runtime::Runtime;
@@ -221,12 +222,13 @@ pub async fn run(options: Options) -> Result<(), StartError> {
     let bus =
         Arc::new(LocalBus::open(options.data_dir.join("queues.sqlite")).map_err(|err| data_error(err.to_string()))?);
     let settings = local_settings(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
-    let app: &'static App = Box::leak(Box::new(App::new(
-        Arc::new(store),
-        bus.clone(),
-        clock.clone(),
-        &settings,
-    )?));
+    let webhook_secret = local_secret(&options.data_dir, STRIPE_WEBHOOK_SECRET_ENV, "stripe-webhook-secret")
+        .map_err(|err| data_error(err.to_string()))?;
+    let app: &'static App = Box::leak(Box::new(
+        App::new(Arc::new(store), bus.clone(), clock.clone(), &settings)?
+            .with_payments(Arc::new(SandboxProvider::new()))
+            .with_webhook_secret(WebhookSecret::new(webhook_secret)),
+    ));
 
     let template = match std::env::var_os("ROOST_TEMPLATE") {
         Some(path) => std::fs::read_to_string(&path).map_err(|err| StartError::Data {
@@ -253,22 +255,33 @@ fn local_settings(data_dir: &Path) -> std::io::Result<Settings> {
     if let Ok(settings) = Settings::from_env() {
         return Ok(settings);
     }
-    let path = data_dir.join("jwt-secret");
-    let secret = match std::fs::read_to_string(&path) {
-        Ok(secret) if secret.trim().len() >= 32 => secret.trim().to_owned(),
-        _ => {
-            let mut bytes = [0u8; 48];
-            rand::rng().fill_bytes(&mut bytes);
-            let secret = URL_SAFE_NO_PAD.encode(bytes);
-            std::fs::write(&path, &secret)?;
-            secret
-        }
-    };
+    let secret = local_secret(data_dir, "JWT_SECRET", "jwt-secret")?;
     Ok(Settings {
         jwt_secret: secret.into_bytes(),
         jwt_issuer: std::env::var("JWT_ISSUER").unwrap_or_else(|_| "roost".to_owned()),
         jwt_audience: std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| "roost-api".to_owned()),
     })
+}
+
+/// A secret from `env`, or else the one kept in `DATA_DIR/<file>` (made on first start), so
+/// tokens and webhook signatures stay valid across restarts.
+fn local_secret(data_dir: &Path, env: &str, file: &str) -> std::io::Result<String> {
+    if let Ok(secret) = std::env::var(env)
+        && !secret.is_empty()
+    {
+        return Ok(secret);
+    }
+    let path = data_dir.join(file);
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 32 => Ok(secret.trim().to_owned()),
+        _ => {
+            let mut bytes = [0u8; 48];
+            rand::rng().fill_bytes(&mut bytes);
+            let secret = URL_SAFE_NO_PAD.encode(bytes);
+            std::fs::write(&path, &secret)?;
+            Ok(secret)
+        }
+    }
 }
 
 fn load_clock_offset(path: &Path) -> chrono::Duration {

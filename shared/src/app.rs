@@ -7,6 +7,8 @@ use crate::auth::token::{AccessTokens, TokenConfigError};
 use crate::clock::Clock;
 use crate::cursor::CursorKey;
 use crate::events::EventBus;
+use crate::payments::provider::PaymentProvider;
+use crate::payments::sandbox::NoProvider;
 use crate::store::Store;
 
 /// Ports and settings of the running process.
@@ -17,7 +19,34 @@ pub struct App {
     pub tokens: AccessTokens,
     /// Signs paging cursors.
     pub cursors: CursorKey,
+    /// Takes payments and refunds them (functions that do neither get one that refuses).
+    pub payments: Arc<dyn PaymentProvider>,
+    /// Verifies `Stripe-Signature` on webhooks; `None` where webhooks are not received.
+    pub webhook_secret: Option<WebhookSecret>,
 }
+
+/// The Stripe webhook endpoint secret. Never printed, even through `{:?}`.
+#[derive(Clone)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(<redacted>)")
+    }
+}
+
+/// The environment variable holding the Stripe webhook secret.
+pub const STRIPE_WEBHOOK_SECRET_ENV: &str = "STRIPE_WEBHOOK_SECRET";
 
 /// Settings read from the environment (`template.yaml` sets them in Lambda).
 #[derive(Clone)]
@@ -79,6 +108,20 @@ impl App {
             clock,
             tokens: AccessTokens::new(&settings.jwt_secret, &settings.jwt_issuer, &settings.jwt_audience)?,
             cursors: CursorKey::derive(&settings.jwt_secret).map_err(|err| ConfigError::Invalid(err.to_string()))?,
+            payments: Arc::new(NoProvider),
+            webhook_secret: None,
         })
+    }
+
+    /// The app taking payments through `provider`.
+    pub fn with_payments(mut self, provider: Arc<dyn PaymentProvider>) -> Self {
+        self.payments = provider;
+        self
+    }
+
+    /// The app verifying webhooks with `secret`.
+    pub fn with_webhook_secret(mut self, secret: WebhookSecret) -> Self {
+        self.webhook_secret = Some(secret);
+        self
     }
 }

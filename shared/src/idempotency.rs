@@ -100,6 +100,13 @@ pub async fn begin(app: &App, req: &Request, user_id: &str, route: &str) -> Resu
 }
 
 impl Claim {
+    /// A stable digest of the user, route and key: what a retry of the same request shares
+    /// with the first try (e.g. to derive the payment provider's own idempotency key).
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.key.pk.as_bytes());
+        hex::encode(&digest[..16])
+    }
+
     /// The transaction action recording `answer` (fails the transaction if the key was
     /// recorded meanwhile).
     pub fn record(&self, answer: &StoredAnswer, now: DateTime<Utc>) -> Result<TxAction, StoreError> {

@@ -10,11 +10,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::App;
-use crate::app::{ConfigError, Settings};
+use crate::app::{ConfigError, STRIPE_WEBHOOK_SECRET_ENV, Settings, WebhookSecret};
 use crate::aws_http;
 use crate::bus::sqs::SqsBus;
 use crate::clock::SystemClock;
 use crate::http::{HandlerResult, Request, serve};
+use crate::payments::stripe::{self, StripeProvider};
 use crate::store::dynamo::{DynamoStore, TABLE_ENV};
 
 /// The error type of an entry point (what Lambda reports as an init or invocation error).
@@ -44,7 +45,19 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
         clock.clone(),
     );
     let bus = SqsBus::from_env(aws_sdk_sqs::Client::from_conf(sqs.build()));
-    App::new(Arc::new(store), Arc::new(bus), clock, &settings)
+    let mut app = App::new(Arc::new(store), Arc::new(bus), clock, &settings)?;
+    // Only the functions that charge, refund or receive webhooks get these variables; the
+    // Stripe client itself is built on first use, so init makes no connection.
+    if std::env::var_os(stripe::SECRET_KEY_ENV).is_some() {
+        let provider = StripeProvider::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        app = app.with_payments(Arc::new(provider));
+    }
+    if let Ok(secret) = std::env::var(STRIPE_WEBHOOK_SECRET_ENV)
+        && !secret.is_empty()
+    {
+        app = app.with_webhook_secret(WebhookSecret::new(secret));
+    }
+    Ok(app)
 }
 
 /// Runs an HTTP function whose handler needs the app (store, bus, clock, tokens).

@@ -18,6 +18,7 @@ pub mod lambda;
 pub mod money;
 pub mod openapi;
 pub mod outbox;
+pub mod payments;
 pub mod place;
 pub mod properties;
 pub mod store;

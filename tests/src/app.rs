@@ -3,14 +3,17 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use embedded::bus::LocalBus;
 use embedded::store::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::App;
-use shared::app::Settings;
+use shared::app::{Settings, WebhookSecret};
 use shared::clock::{Clock, ManualClock};
+use shared::events::{BusError, Event, EventBus, Queue};
+use shared::payments::sandbox::SandboxProvider;
 use shared::store::Store;
 
 /// Which store the app runs on.
@@ -25,6 +28,9 @@ pub enum Backend {
 /// The secret test apps sign with; tests forge tokens with other secrets.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
 
+/// The Stripe webhook secret test apps verify with.
+pub const TEST_WEBHOOK_SECRET: &str = "whsec_test_roost_webhook_secret";
+
 /// A running app and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -32,6 +38,9 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// The in-process queues the app publishes to.
     pub bus: Arc<LocalBus>,
+    /// While set, every publish fails (the queue is unreachable): events stay in the outbox
+    /// until the relay publishes them after it is cleared.
+    pub publish_fails: Arc<AtomicBool>,
     pub client: reqwest::Client,
 }
 
@@ -76,13 +85,21 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let clock = Arc::new(ManualClock::default());
     let store = store(backend, clock.clone()).await;
     let bus = Arc::new(LocalBus::temporary().expect("temporary bus"));
+    let publish_fails = Arc::new(AtomicBool::new(false));
+    let faulty = Arc::new(FaultyBus {
+        inner: bus.clone(),
+        fail: publish_fails.clone(),
+    });
     let settings = Settings {
         jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     };
     let app: &'static App = Box::leak(Box::new(
-        App::new(store, bus.clone(), clock.clone(), &settings).expect("valid settings"),
+        App::new(store, faulty, clock.clone(), &settings)
+            .expect("valid settings")
+            .with_payments(Arc::new(SandboxProvider::new()))
+            .with_webhook_secret(WebhookSecret::new(TEST_WEBHOOK_SECRET)),
     ));
     let local = local_api::LocalApi::new(app, clock.clone(), None, local_api::template::BUILT_IN)
         .expect("template and handlers agree");
@@ -97,7 +114,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         app,
         clock,
         bus,
+        publish_fails,
         client: reqwest::Client::new(),
+    }
+}
+
+/// The local bus, made to fail on demand.
+struct FaultyBus {
+    inner: Arc<LocalBus>,
+    fail: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl EventBus for FaultyBus {
+    async fn publish(&self, queue: Queue, event: &Event) -> Result<(), BusError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(BusError::Unavailable(
+                "publishing is switched off by the test".to_owned(),
+            ));
+        }
+        self.inner.publish(queue, event).await
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod bookings;
+pub mod localstripe;
 pub mod moto;
 pub mod sqs;
 

@@ -96,12 +96,13 @@ fn allowed(action: Action, principal: &Principal, booking: &Booking, now: DateTi
 
 /// What the guest gets back when `principal` makes `action` at `now`: a decline, a host's
 /// cancellation and the withdrawal of a request the host has not accepted refund in full;
-/// a guest's cancellation of a confirmed stay follows the property's policy; nothing was
-/// paid while the booking awaits payment.
+/// a guest's cancellation of a confirmed stay follows the property's policy. While the
+/// booking awaits payment nothing is refunded, unless a payment just succeeded and its
+/// outcome has not moved the booking on yet: then that payment goes back in full.
 fn refund_for(action: Action, principal: &Principal, booking: &Booking, now: DateTime<Utc>) -> Option<Money> {
     match (action, booking.status) {
         (Action::Decline, _) => Some(booking.price.total),
-        (Action::Cancel, BookingStatus::PendingPayment) => None,
+        (Action::Cancel, BookingStatus::PendingPayment) => booking.paid_by.as_ref().map(|_| booking.price.total),
         (Action::Cancel, BookingStatus::Confirmed) if principal.user_id == booking.guest_id => {
             let check_in_at = booking.terms.check_in_at(booking.check_in);
             let tier = refund::tier(booking.terms.cancellation_policy, booking.created_at, check_in_at, now);
@@ -189,6 +190,7 @@ mod tests {
             checked_in_at: None,
             checked_out_at: None,
             refund: None,
+            paid_by: None,
             created_at: booked_at,
             history: vec![HistoryEntry {
                 status: BookingStatus::PendingPayment,

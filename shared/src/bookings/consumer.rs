@@ -68,7 +68,12 @@ async fn system_move(
         actor: SYSTEM_ACTOR.to_owned(),
         reason,
     };
-    let refund = |booking: &super::Booking, _now| (transition == Transition::Decline).then_some(booking.price.total);
+    // A declined request was paid; an expiring booking may have been paid at the last moment.
+    let refund = |booking: &super::Booking, _now| match transition {
+        Transition::Decline => Some(booking.price.total),
+        Transition::Expire => booking.paid_by.as_ref().map(|_| booking.price.total),
+        _ => None,
+    };
     match lifecycle::apply(app, booking_id, step, |_, _| Ok(()), refund).await {
         Ok(_) => Ok(()),
         Err(MoveError::Illegal { from }) => {

@@ -123,6 +123,7 @@ fn new_booking(
         checked_in_at: None,
         checked_out_at: None,
         refund: None,
+        paid_by: None,
         created_at: now,
         history: vec![HistoryEntry {
             status: BookingStatus::PendingPayment,

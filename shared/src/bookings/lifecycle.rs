@@ -105,7 +105,7 @@ pub struct Move {
 
 /// The `data` of a booking event: enough for the payments and reviews consumers to act
 /// without reading the booking first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingChange {
     pub status: BookingStatus,
@@ -118,9 +118,9 @@ pub struct BookingChange {
     pub refund: Option<Money>,
     pub total: Money,
     pub host_payout: Money,
-    #[serde(serialize_with = "crate::time::rfc3339_opt")]
+    #[serde(serialize_with = "crate::time::rfc3339_opt", default)]
     pub checked_in_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "crate::time::rfc3339_opt")]
+    #[serde(serialize_with = "crate::time::rfc3339_opt", default)]
     pub checked_out_at: Option<DateTime<Utc>>,
     /// The scheduled check-out instant (the review window opens then at the latest).
     #[serde(serialize_with = "crate::time::rfc3339")]

@@ -178,6 +178,9 @@ pub struct Booking {
     pub checked_out_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub refund: Option<Money>,
+    /// The payment that paid for the booking (set once, in the payment's transaction).
+    #[serde(default)]
+    pub paid_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub history: Vec<HistoryEntry>,
 }

@@ -2,6 +2,7 @@
 //! Each route of `template.yaml` has an entry here; a test checks the two lists agree.
 
 mod bookings;
+mod payments;
 
 use std::sync::OnceLock;
 
@@ -79,10 +80,11 @@ impl Modify for BearerAuth {
         bookings::get_quote, bookings::create_booking, bookings::get_booking, bookings::list_bookings,
         bookings::accept_booking, bookings::decline_booking, bookings::cancel_booking,
         bookings::check_in_booking, bookings::check_out_booking,
+        payments::create_payment, payments::list_payments, payments::stripe_webhook,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"))
 )]
 struct ApiDoc;
 

@@ -17,6 +17,10 @@ pub mod kind {
     pub const SWEEP_WATERMARK: &str = "sweep_watermark";
     pub const BOOKING: &str = "booking";
     pub const IDEMPOTENCY: &str = "idempotency";
+    pub const PAYMENT: &str = "payment";
+    pub const PAID_CLAIM: &str = "paid_claim";
+    pub const PAYOUT: &str = "payout";
+    pub const STRIPE_EVENT: &str = "stripe_event";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -151,6 +155,39 @@ pub fn host_bookings(host_id: &str) -> String {
 /// `date` sorts after it (`CHECKIN#<date>#<id>`), every earlier one before it.
 pub fn check_in_bound(date: &str) -> String {
     format!("CHECKIN#{date}")
+}
+
+/// A payment of a booking: `BOOKING#<bookingId>` / `PAYMENT#<paymentId>`.
+pub fn payment(booking_id: &str, payment_id: &str) -> Key {
+    Key::new(format!("BOOKING#{booking_id}"), format!("{PAYMENT_PREFIX}{payment_id}"))
+}
+
+/// The sort-key prefix of a booking's payments.
+pub const PAYMENT_PREFIX: &str = "PAYMENT#";
+
+/// Where a payment sits in gsi1: by its provider reference, so a webhook finds it.
+pub fn payment_reference_index(reference: &str) -> IndexKey {
+    IndexKey::new(payment_reference(reference), "PAYMENT")
+}
+
+/// The gsi1 partition of a provider reference (`PAYREF#pi_...`).
+pub fn payment_reference(reference: &str) -> String {
+    format!("PAYREF#{reference}")
+}
+
+/// The claim that makes a booking paid once: `BOOKING#<id>` / `PAID`.
+pub fn paid_claim(booking_id: &str) -> Key {
+    Key::new(format!("BOOKING#{booking_id}"), "PAID")
+}
+
+/// The host's payout of a booking: `BOOKING#<id>` / `PAYOUT`.
+pub fn payout(booking_id: &str) -> Key {
+    Key::new(format!("BOOKING#{booking_id}"), "PAYOUT")
+}
+
+/// A Stripe webhook event already handled: `STRIPEEVT#<event id>` / `STRIPEEVT`.
+pub fn stripe_event(event_id: &str) -> Key {
+    Key::new(format!("STRIPEEVT#{event_id}"), "STRIPEEVT")
 }
 
 /// The stored answer to a request with an `Idempotency-Key`, scoped to the user and the
