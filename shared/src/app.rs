@@ -125,3 +125,21 @@ impl App {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = "whsec_do_not_print_me";
+        let printed = format!("{:?}", WebhookSecret::new(secret));
+        assert!(!printed.contains(secret), "{printed}");
+        let settings = Settings {
+            jwt_secret: b"jwt-secret-do-not-print-me-please!".to_vec(),
+            jwt_issuer: "roost".into(),
+            jwt_audience: "roost-api".into(),
+        };
+        assert!(!format!("{settings:?}").contains("do-not-print"));
+    }
+}

@@ -13,6 +13,7 @@ use shared::App;
 use shared::app::{Settings, WebhookSecret};
 use shared::clock::{Clock, ManualClock};
 use shared::events::{BusError, Event, EventBus, Queue};
+use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
 use shared::store::Store;
 
@@ -80,8 +81,14 @@ pub async fn store(backend: Backend, clock: Arc<dyn Clock>) -> Arc<dyn Store> {
     }
 }
 
-/// The app on `backend`, serving every route of `template.yaml` on 127.0.0.1 port 0.
+/// The app on `backend` with the sandbox payment provider, serving every route of
+/// `template.yaml` on 127.0.0.1 port 0.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Arc::new(SandboxProvider::new())).await
+}
+
+/// Like [`spawn_app`], taking payments through `payments` (e.g. Stripe on localstripe).
+pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>) -> TestApp {
     let clock = Arc::new(ManualClock::default());
     let store = store(backend, clock.clone()).await;
     let bus = Arc::new(LocalBus::temporary().expect("temporary bus"));
@@ -98,7 +105,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let app: &'static App = Box::leak(Box::new(
         App::new(store, faulty, clock.clone(), &settings)
             .expect("valid settings")
-            .with_payments(Arc::new(SandboxProvider::new()))
+            .with_payments(payments)
             .with_webhook_secret(WebhookSecret::new(TEST_WEBHOOK_SECRET)),
     ));
     let local = local_api::LocalApi::new(app, clock.clone(), None, local_api::template::BUILT_IN)
