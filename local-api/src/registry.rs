@@ -96,6 +96,11 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
         ("list-payments", http!(list_payments)),
         ("stripe-webhook", http!(stripe_webhook)),
         ("payment-events-consumer", consumer!(payment_events_consumer)),
+        ("create-review", http!(create_review)),
+        ("list-property-reviews", http!(list_property_reviews)),
+        ("list-user-reviews", http!(list_user_reviews)),
+        ("respond-to-review", http!(respond_to_review)),
+        ("review-events-consumer", consumer!(review_events_consumer)),
         ("deadline-sweeper", scheduled!(deadline_sweeper::sweep)),
         ("outbox-relay", scheduled!(outbox_relay::relay)),
     ]

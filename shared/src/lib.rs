@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod payments;
 pub mod place;
 pub mod properties;
+pub mod reviews;
 pub mod store;
 pub mod telemetry;
 pub mod time;

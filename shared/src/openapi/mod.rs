@@ -3,6 +3,7 @@
 
 mod bookings;
 mod payments;
+mod reviews;
 
 use std::sync::OnceLock;
 
@@ -81,10 +82,12 @@ impl Modify for BearerAuth {
         bookings::accept_booking, bookings::decline_booking, bookings::cancel_booking,
         bookings::check_in_booking, bookings::check_out_booking,
         payments::create_payment, payments::list_payments, payments::stripe_webhook,
+        reviews::create_review, reviews::list_property_reviews, reviews::list_user_reviews,
+        reviews::respond_to_review,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"))
 )]
 struct ApiDoc;
 

@@ -41,12 +41,55 @@ pub struct Address {
     pub postal_code: Option<String>,
 }
 
-/// What guests said, summed; the review issue keeps these up to date.
+/// The review categories a guest may rate besides the overall rating.
+pub const CATEGORIES: [&str; 6] = [
+    "cleanliness",
+    "accuracy",
+    "checkIn",
+    "communication",
+    "location",
+    "value",
+];
+
+/// What published guest reviews said, as integer sums and counts: top-level attributes of the
+/// property item (`ratingCount`, `ratingSum`, `cleanlinessSum`, `cleanlinessCount`, ...), so a
+/// publication adds to them atomically and concurrent publications never lose an update.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingTotals {
-    pub count: u64,
-    pub overall: u64,
+    #[serde(default)]
+    pub rating_count: u64,
+    #[serde(default)]
+    pub rating_sum: u64,
+    #[serde(default)]
+    pub cleanliness_sum: u64,
+    #[serde(default)]
+    pub cleanliness_count: u64,
+    #[serde(default)]
+    pub accuracy_sum: u64,
+    #[serde(default)]
+    pub accuracy_count: u64,
+    #[serde(default)]
+    pub check_in_sum: u64,
+    #[serde(default)]
+    pub check_in_count: u64,
+    #[serde(default)]
+    pub communication_sum: u64,
+    #[serde(default)]
+    pub communication_count: u64,
+    #[serde(default)]
+    pub location_sum: u64,
+    #[serde(default)]
+    pub location_count: u64,
+    #[serde(default)]
+    pub value_sum: u64,
+    #[serde(default)]
+    pub value_count: u64,
+}
+
+/// `sum / count` with two decimals, `None` without any.
+fn average(sum: u64, count: u64) -> Option<f64> {
+    (count > 0).then(|| (sum as f64 / count as f64 * 100.0).round() / 100.0)
 }
 
 /// A property as stored (`PROPERTY#<id>` / `PROPERTY`).
@@ -79,7 +122,7 @@ pub struct Property {
     /// Bookings not yet over; a property with any cannot be deleted.
     #[serde(default)]
     pub open_bookings: i64,
-    #[serde(default)]
+    #[serde(default, flatten)]
     pub rating: RatingTotals,
 }
 
@@ -90,9 +133,44 @@ pub const MIN_REVIEWS_FOR_RATING: u64 = 3;
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingView {
-    /// Two decimals.
+    /// Average overall rating of the published guest reviews, two decimals.
     pub average: f64,
     pub count: u64,
+    /// Per-category averages (two decimals), `null` for a category nobody rated.
+    pub categories: CategoryAverages,
+}
+
+/// Averages of the optional sub-ratings.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryAverages {
+    pub cleanliness: Option<f64>,
+    pub accuracy: Option<f64>,
+    pub check_in: Option<f64>,
+    pub communication: Option<f64>,
+    pub location: Option<f64>,
+    pub value: Option<f64>,
+}
+
+impl RatingTotals {
+    /// The rating clients see: `None` until [`MIN_REVIEWS_FOR_RATING`] published reviews.
+    pub fn view(&self) -> Option<RatingView> {
+        if self.rating_count < MIN_REVIEWS_FOR_RATING {
+            return None;
+        }
+        Some(RatingView {
+            average: average(self.rating_sum, self.rating_count)?,
+            count: self.rating_count,
+            categories: CategoryAverages {
+                cleanliness: average(self.cleanliness_sum, self.cleanliness_count),
+                accuracy: average(self.accuracy_sum, self.accuracy_count),
+                check_in: average(self.check_in_sum, self.check_in_count),
+                communication: average(self.communication_sum, self.communication_count),
+                location: average(self.location_sum, self.location_count),
+                value: average(self.value_sum, self.value_count),
+            },
+        })
+    }
 }
 
 /// A property as clients see it.
@@ -127,10 +205,7 @@ pub struct PropertyView {
 
 impl From<&Property> for PropertyView {
     fn from(p: &Property) -> Self {
-        let rating = (p.rating.count >= MIN_REVIEWS_FOR_RATING).then(|| RatingView {
-            average: (p.rating.overall as f64 / p.rating.count as f64 * 100.0).round() / 100.0,
-            count: p.rating.count,
-        });
+        let rating = p.rating.view();
         Self {
             id: p.id.clone(),
             host_id: p.host_id.clone(),

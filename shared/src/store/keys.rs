@@ -21,6 +21,8 @@ pub mod kind {
     pub const PAID_CLAIM: &str = "paid_claim";
     pub const PAYOUT: &str = "payout";
     pub const STRIPE_EVENT: &str = "stripe_event";
+    pub const REVIEW: &str = "review";
+    pub const REVIEW_CLAIM: &str = "review_claim";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -188,6 +190,37 @@ pub fn payout(booking_id: &str) -> Key {
 /// A Stripe webhook event already handled: `STRIPEEVT#<event id>` / `STRIPEEVT`.
 pub fn stripe_event(event_id: &str) -> Key {
     Key::new(format!("STRIPEEVT#{event_id}"), "STRIPEEVT")
+}
+
+/// A review: `REVIEW#<id>` / `REVIEW`.
+pub fn review(review_id: &str) -> Key {
+    Key::new(format!("REVIEW#{review_id}"), "REVIEW")
+}
+
+/// The claim that lets each side review a booking once: `BOOKING#<id>` / `REVIEW#guest` or
+/// `REVIEW#host`.
+pub fn review_claim(booking_id: &str, side: &str) -> Key {
+    Key::new(format!("BOOKING#{booking_id}"), format!("REVIEW#{side}"))
+}
+
+/// Where a published guest review sits in gsi1: its property's reviews, by publication.
+pub fn property_review_index(property_id: &str, published_at: &str, review_id: &str) -> IndexKey {
+    IndexKey::new(property_reviews(property_id), format!("{published_at}#{review_id}"))
+}
+
+/// The gsi1 partition of a property's published reviews.
+pub fn property_reviews(property_id: &str) -> String {
+    format!("PROPREVIEWS#{property_id}")
+}
+
+/// Where a published host review sits in gsi2: the reviews of its guest, by publication.
+pub fn user_review_index(guest_id: &str, published_at: &str, review_id: &str) -> IndexKey {
+    IndexKey::new(user_reviews(guest_id), format!("{published_at}#{review_id}"))
+}
+
+/// The gsi2 partition of the published reviews of a user as a guest.
+pub fn user_reviews(guest_id: &str) -> String {
+    format!("USERREVIEWS#{guest_id}")
 }
 
 /// The stored answer to a request with an `Idempotency-Key`, scoped to the user and the

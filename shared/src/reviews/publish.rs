@@ -1,0 +1,109 @@
+//! Publishing: a review becomes visible, and a guest's review counts in its property's rating,
+//! in one transaction. Each review's write requires it to be still unpublished, so however
+//! publications race (the second review, the window's end), a review is published and counted
+//! once; the rating counters are atomic adds of integers, so concurrent publications on one
+//! property never lose an update.
+
+use chrono::{DateTime, Utc};
+
+use super::model::{Review, Side};
+use crate::App;
+use crate::error::ApiError;
+use crate::store::keys;
+use crate::store::{Condition, StoreError, TxAction, Update};
+
+/// Attempts when publications collide.
+const ATTEMPTS: u32 = 6;
+
+/// Reads a review with its version.
+pub async fn load(app: &App, review_id: &str) -> Result<Option<(Review, u64)>, ApiError> {
+    if ulid::Ulid::from_string(review_id).is_err() {
+        return Ok(None);
+    }
+    match app.store.get(&keys::review(review_id)).await? {
+        Some(item) => Ok(Some((item.record()?, item.version))),
+        None => Ok(None),
+    }
+}
+
+/// The reviews of a booking, by side.
+pub async fn of_booking(app: &App, booking_id: &str) -> Result<Vec<Review>, ApiError> {
+    let mut reviews = Vec::new();
+    for side in [Side::Guest, Side::Host] {
+        if let Some(claim) = app.store.get(&keys::review_claim(booking_id, side.as_str())).await? {
+            let review_id = claim
+                .attrs
+                .get("reviewId")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            if let Some((review, _)) = load(app, &review_id).await? {
+                reviews.push(review);
+            }
+        }
+    }
+    Ok(reviews)
+}
+
+/// The actions publishing `review` at `now`.
+fn actions(review: &Review, now: DateTime<Utc>) -> Result<Vec<TxAction>, ApiError> {
+    let index = review.published_index(now);
+    let mut update = Update::new().set("publishedAt", serde_json::to_value(now).map_err(ApiError::internal)?);
+    update = match review.side {
+        Side::Guest => update.gsi1(Some(index)),
+        Side::Host => update.gsi2(Some(index)),
+    };
+    let mut actions = vec![TxAction::Update {
+        key: keys::review(&review.id),
+        update,
+        condition: Condition::AttributeAbsent("publishedAt".to_owned()),
+    }];
+    if review.side == Side::Guest {
+        let mut counters = Update::new()
+            .add("ratingCount", 1)
+            .add("ratingSum", i64::from(review.rating));
+        for (category, value) in review.sub_ratings.given() {
+            counters = counters
+                .add(format!("{category}Sum"), i64::from(value))
+                .add(format!("{category}Count"), 1);
+        }
+        actions.push(TxAction::Update {
+            key: keys::property(&review.property_id),
+            update: counters,
+            condition: Condition::Exists,
+        });
+    }
+    Ok(actions)
+}
+
+/// Publishes every still-hidden review of `booking_id` together; returns how many it published.
+pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiError> {
+    for attempt in 1..=ATTEMPTS {
+        let hidden: Vec<Review> = of_booking(app, booking_id)
+            .await?
+            .into_iter()
+            .filter(|review| review.published_at.is_none())
+            .collect();
+        if hidden.is_empty() {
+            return Ok(0);
+        }
+        let now = app.clock.now();
+        let mut all = Vec::new();
+        for review in &hidden {
+            all.extend(actions(review, now)?);
+        }
+        match app.store.transact(all).await {
+            Ok(()) => {
+                tracing::info!(booking_id, published = hidden.len(), "reviews published");
+                return Ok(hidden.len());
+            }
+            // Published by a concurrent publication meanwhile: look again.
+            Err(StoreError::TransactionConditionFailed { .. }) => {}
+            Err(StoreError::Conflict) => {
+                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::conflict("the reviews kept changing; try again"))
+}
