@@ -1,11 +1,13 @@
 //! The local API: every route of `template.yaml` in one process, answered by the same
 //! handlers as the Lambda functions, over the embedded adapters.
 
+pub mod aws_backend;
 pub mod clock_route;
+pub mod poller;
 pub mod registry;
 pub mod runtime;
 pub mod server;
 pub mod startup;
 pub mod template;
 
-pub use startup::{LocalApi, Options, StartError, run};
+pub use startup::{Backend, LocalApi, Options, Payments, Running, StartError, run, start};

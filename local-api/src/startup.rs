@@ -14,9 +14,18 @@ use embedded::store::SqliteStore;
 use rand::RngCore;
 use shared::App;
 use shared::app::{ConfigError, STRIPE_WEBHOOK_SECRET_ENV, Settings, WebhookSecret};
+use shared::bus::sqs::SqsBus;
 use shared::clock::{Clock, ManualClock};
+use shared::events::EventBus;
 use shared::events::Queue;
+use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
+use shared::payments::stripe::StripeProvider;
+use shared::store::Store;
+use shared::store::dynamo::DynamoStore;
+
+use crate::aws_backend::AwsOptions;
+use crate::poller;
 
 use crate::registry::{ConsumerHandler, Handler, ScheduledHandler, handlers};
 use crate::runtime::Runtime;
@@ -44,6 +53,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, cause: std::io::Error },
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("backend: {0}")]
+    Backend(String),
 }
 
 /// The local API's routes and jobs, matched with the template.
@@ -51,7 +62,7 @@ pub struct LocalApi {
     pub runtime: Arc<Runtime>,
     routes: Vec<Route>,
     jobs: Vec<Job>,
-    consumers: Vec<QueueConsumer>,
+    pub(crate) consumers: Vec<QueueConsumer>,
 }
 
 /// A named scheduled job.
@@ -191,25 +202,110 @@ impl LocalApi {
     }
 }
 
+/// Which adapters the local API runs on.
+#[derive(Clone)]
+pub enum Backend {
+    /// SQLite store and in-process queues under `DATA_DIR` (the default).
+    Embedded,
+    /// DynamoDB and SQS (emulators or a dev account), with an in-process SQS poller.
+    Aws(AwsOptions),
+    /// `Aws`, configured from the environment when the API starts.
+    AwsFromEnv,
+    /// A `ROOST_BACKEND` value that names no backend (refused at start).
+    Unknown(String),
+}
+
+/// Which payment provider the local API charges through.
+#[derive(Clone)]
+pub enum Payments {
+    /// Offline, Stripe's test payment methods (the default).
+    Sandbox,
+    /// Stripe's API (`STRIPE_API_BASE`, `STRIPE_SECRET_KEY`): a test account or localstripe.
+    Stripe(Arc<StripeProvider>),
+    /// `Stripe`, configured from the environment when the API starts.
+    StripeFromEnv,
+    /// A `ROOST_PAYMENTS` value that names no provider (refused at start).
+    Unknown(String),
+}
+
 /// Settings of `cargo run -p local-api`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub port: u16,
     pub data_dir: PathBuf,
+    pub backend: Backend,
+    pub payments: Payments,
 }
 
 impl Options {
-    /// `PORT` (default 3000) and `DATA_DIR` (default `./.data`).
+    /// `PORT` (default 3000), `DATA_DIR` (default `./.data`), `ROOST_BACKEND` (`embedded`,
+    /// the default, or `aws`) and `ROOST_PAYMENTS` (`sandbox`, the default, or `stripe`).
     pub fn from_env() -> Self {
+        let backend = match std::env::var("ROOST_BACKEND").unwrap_or_default().as_str() {
+            "" | "embedded" => Backend::Embedded,
+            "aws" => Backend::AwsFromEnv,
+            other => Backend::Unknown(other.to_owned()),
+        };
+        let payments = match std::env::var("ROOST_PAYMENTS").unwrap_or_default().as_str() {
+            "" | "sandbox" => Payments::Sandbox,
+            "stripe" => Payments::StripeFromEnv,
+            other => Payments::Unknown(other.to_owned()),
+        };
         Self {
             port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000),
             data_dir: std::env::var_os("DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from),
+            backend,
+            payments,
         }
     }
+
+    /// Resolves what the environment only named.
+    async fn resolved(mut self) -> Result<Self, StartError> {
+        self.backend = match self.backend {
+            Backend::AwsFromEnv => Backend::Aws(AwsOptions::from_env().await?),
+            Backend::Unknown(other) => {
+                return Err(StartError::Backend(format!(
+                    "ROOST_BACKEND must be embedded or aws, not {other}"
+                )));
+            }
+            known => known,
+        };
+        self.payments = match self.payments {
+            Payments::StripeFromEnv => Payments::Stripe(Arc::new(
+                StripeProvider::from_env().map_err(|err| StartError::Backend(err.to_string()))?,
+            )),
+            Payments::Unknown(other) => {
+                return Err(StartError::Backend(format!(
+                    "ROOST_PAYMENTS must be sandbox or stripe, not {other}"
+                )));
+            }
+            known => known,
+        };
+        Ok(self)
+    }
+}
+
+/// A started local API.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: &'static App,
+    /// Ends when the server stops.
+    pub server: tokio::task::JoinHandle<Result<(), StartError>>,
 }
 
 /// Starts the local API on the embedded adapters and serves until the process ends.
 pub async fn run(options: Options) -> Result<(), StartError> {
+    let running = start(options).await?;
+    running
+        .server
+        .await
+        .map_err(|err| StartError::Serve(std::io::Error::other(err.to_string())))?
+}
+
+/// Builds the app on the chosen backend, checks it answers, binds `127.0.0.1:<port>` (0 for a
+/// free port) and serves in the background.
+pub async fn start(options: Options) -> Result<Running, StartError> {
+    let options = options.resolved().await?;
     let data_error = |cause: String| StartError::Data {
         path: options.data_dir.clone(),
         cause,
@@ -217,18 +313,16 @@ pub async fn run(options: Options) -> Result<(), StartError> {
     std::fs::create_dir_all(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
     let clock_file = options.data_dir.join("clock.json");
     let clock = Arc::new(ManualClock::with_offset(load_clock_offset(&clock_file)));
-    let store = SqliteStore::open(&options.data_dir.join("roost.sqlite"), clock.clone())
-        .map_err(|err| data_error(err.to_string()))?;
-    let bus =
-        Arc::new(LocalBus::open(options.data_dir.join("queues.sqlite")).map_err(|err| data_error(err.to_string()))?);
     let settings = local_settings(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
     let webhook_secret = local_secret(&options.data_dir, STRIPE_WEBHOOK_SECRET_ENV, "stripe-webhook-secret")
         .map_err(|err| data_error(err.to_string()))?;
-    let app: &'static App = Box::leak(Box::new(
-        App::new(Arc::new(store), bus.clone(), clock.clone(), &settings)?
-            .with_payments(Arc::new(SandboxProvider::new()))
-            .with_webhook_secret(WebhookSecret::new(webhook_secret)),
-    ));
+    let (payments, payments_line): (Arc<dyn PaymentProvider>, String) = match &options.payments {
+        Payments::Sandbox => (Arc::new(SandboxProvider::new()), "sandbox (offline)".to_owned()),
+        Payments::Stripe(stripe) => (stripe.clone(), format!("stripe at {}", stripe.base_url())),
+        Payments::StripeFromEnv | Payments::Unknown(_) => {
+            return Err(StartError::Backend("payments not resolved".into()));
+        }
+    };
 
     let template = match std::env::var_os("ROOST_TEMPLATE") {
         Some(path) => std::fs::read_to_string(&path).map_err(|err| StartError::Data {
@@ -237,16 +331,77 @@ pub async fn run(options: Options) -> Result<(), StartError> {
         })?,
         None => template::BUILT_IN.to_owned(),
     };
+
+    let (store, bus, local_bus, backend_line): (Arc<dyn Store>, Arc<dyn EventBus>, Option<Arc<LocalBus>>, String) =
+        match &options.backend {
+            Backend::Embedded => {
+                let store = SqliteStore::open(&options.data_dir.join("roost.sqlite"), clock.clone())
+                    .map_err(|err| data_error(err.to_string()))?;
+                let bus = Arc::new(
+                    LocalBus::open(options.data_dir.join("queues.sqlite"))
+                        .map_err(|err| data_error(err.to_string()))?,
+                );
+                let line = format!(
+                    "embedded (SQLite store and in-process queues in {})",
+                    options.data_dir.display()
+                );
+                (Arc::new(store), bus.clone(), Some(bus), line)
+            }
+            Backend::Aws(aws) => {
+                aws.check().await?;
+                let store = DynamoStore::new(aws.dynamo.clone(), aws.table.clone(), clock.clone());
+                let bus = SqsBus::new(aws.sqs.clone(), aws.queue_urls.clone());
+                let mut queues: Vec<String> = aws.queue_urls.values().cloned().collect();
+                queues.sort();
+                let line = format!(
+                    "aws (DynamoDB table {} and SQS queues {} at {})",
+                    aws.table,
+                    queues.join(", "),
+                    aws.endpoint
+                );
+                (Arc::new(store), Arc::new(bus), None, line)
+            }
+            Backend::AwsFromEnv | Backend::Unknown(_) => {
+                return Err(StartError::Backend("backend not resolved".into()));
+            }
+        };
+    let app: &'static App = Box::leak(Box::new(
+        App::new(store, bus, clock.clone(), &settings)?
+            .with_payments(payments)
+            .with_webhook_secret(WebhookSecret::new(webhook_secret)),
+    ));
     let local = LocalApi::new(app, clock, Some(clock_file), &template)?;
-    local.attach_consumers(&bus);
-    let _delivery = bus.spawn_delivery();
+    match (&options.backend, local_bus) {
+        (Backend::Aws(aws), _) => {
+            for (queue, handler) in &local.consumers {
+                let url = aws.queue_urls.get(queue).cloned().ok_or_else(|| {
+                    StartError::Backend(format!("no URL for queue {} of template.yaml", queue.name()))
+                })?;
+                drop(poller::spawn(app, aws.sqs.clone(), *queue, url, *handler));
+            }
+        }
+        (Backend::Embedded, Some(bus)) => {
+            local.attach_consumers(&bus);
+            drop(bus.spawn_delivery());
+        }
+        _ => return Err(StartError::Backend("backend without its queues".into())),
+    }
 
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|cause| StartError::Bind { addr, cause })?;
-    tracing::info!(%addr, data_dir = %options.data_dir.display(), "Roost local API listening on http://{addr}");
-    local.serve(listener).await
+    let addr = listener
+        .local_addr()
+        .map_err(|cause| StartError::Bind { addr, cause })?;
+    tracing::info!(
+        %addr,
+        backend = %backend_line,
+        payments = %payments_line,
+        "Roost local API listening on http://{addr}: backend {backend_line}; payments {payments_line}"
+    );
+    let server = tokio::spawn(local.serve(listener));
+    Ok(Running { addr, app, server })
 }
 
 /// `JWT_SECRET` if set; otherwise a secret made once and kept in the data directory, so

@@ -404,7 +404,6 @@ async fn requests_to_book_wait_for_the_host(app: TestApp) {
     let second = booked(&app, &guest, &property, &day(30), &day(33)).await;
     let second_id = second["id"].as_str().unwrap();
     pay(&app, &guest, second_id).await;
-    let before = app.bus.pending(Queue::PaymentEvents).await;
     let declined = app
         .post(
             &format!("/bookings/{second_id}/decline"),
@@ -417,11 +416,6 @@ async fn requests_to_book_wait_for_the_host(app: TestApp) {
     assert_eq!(declined.body["refund"], second["price"]["total"]);
     let last = declined.body["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["reason"], "Closed for repairs");
-    assert_eq!(
-        app.bus.pending(Queue::PaymentEvents).await,
-        before + 1,
-        "BookingDeclined waits for the payments consumer"
-    );
     booked(&app, &guest, &property, &day(30), &day(33)).await;
     let long_reason = app
         .post(

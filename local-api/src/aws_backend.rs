@@ -1,0 +1,115 @@
+//! `ROOST_BACKEND=aws`: the local API over the production adapters (DynamoDB store, SQS bus),
+//! pointed at emulators or a dev account through the standard `AWS_ENDPOINT_URL*` variables.
+//! Nothing is created here: `scripts/local-aws` provisions an emulator. Start-up checks that
+//! the table and every queue answer, so a wrong endpoint is an error at start, not a 500 at
+//! the first request.
+
+use std::collections::HashMap;
+
+use shared::events::Queue;
+
+use crate::startup::StartError;
+
+/// The AWS side of the local API.
+#[derive(Clone)]
+pub struct AwsOptions {
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub table: String,
+    /// Every queue of the template, by name.
+    pub queue_urls: HashMap<Queue, String>,
+    /// Where the clients point, for the start-up line.
+    pub endpoint: String,
+}
+
+/// Default table name when `TABLE_NAME` is unset (what `scripts/local-aws` creates).
+pub const DEFAULT_TABLE: &str = "roost";
+/// Default queue-name prefix when `ROOST_QUEUE_PREFIX` is unset.
+pub const DEFAULT_QUEUE_PREFIX: &str = "roost-";
+
+fn aws_error(what: &str, err: impl std::fmt::Display) -> StartError {
+    StartError::Backend(format!("{what}: {err}"))
+}
+
+impl AwsOptions {
+    /// Clients from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`), the
+    /// table from `TABLE_NAME` and each queue from its `*_QUEUE_URL`, or else looked up by
+    /// name (`ROOST_QUEUE_PREFIX` + `booking-events.fifo`, ...).
+    pub async fn from_env() -> Result<Self, StartError> {
+        let config = shared::aws_http::sdk_config_from_env().map_err(|err| aws_error("AWS configuration", err))?;
+        let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&config);
+        let mut endpoint = config.endpoint_url().unwrap_or("the AWS region's endpoints").to_owned();
+        if let Some(url) = shared::aws_http::service_endpoint("DYNAMODB") {
+            endpoint = url.clone();
+            dynamo = dynamo.endpoint_url(url);
+        }
+        let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
+        if let Some(url) = shared::aws_http::service_endpoint("SQS") {
+            sqs = sqs.endpoint_url(url);
+        }
+        let sqs = aws_sdk_sqs::Client::from_conf(sqs.build());
+        let prefix = std::env::var("ROOST_QUEUE_PREFIX").unwrap_or_else(|_| DEFAULT_QUEUE_PREFIX.to_owned());
+        let mut queue_urls = HashMap::new();
+        for queue in Queue::ALL {
+            let url = match std::env::var(queue.url_env()).ok().filter(|url| !url.is_empty()) {
+                Some(url) => url,
+                None => {
+                    let name = format!("{prefix}{}.fifo", queue.name());
+                    sqs.get_queue_url()
+                        .queue_name(&name)
+                        .send()
+                        .await
+                        .map_err(|err| {
+                            aws_error(
+                                &format!("queue {name} (set {} or run scripts/local-aws)", queue.url_env()),
+                                aws_sdk_sqs::error::DisplayErrorContext(err),
+                            )
+                        })?
+                        .queue_url
+                        .ok_or_else(|| aws_error(&format!("queue {name}"), "no URL in the answer"))?
+                }
+            };
+            queue_urls.insert(queue, url);
+        }
+        Ok(Self {
+            dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+            sqs,
+            table: std::env::var("TABLE_NAME").unwrap_or_else(|_| DEFAULT_TABLE.to_owned()),
+            queue_urls,
+            endpoint,
+        })
+    }
+
+    /// Fails unless the table and every queue answer.
+    pub async fn check(&self) -> Result<(), StartError> {
+        self.dynamo
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|err| {
+                aws_error(
+                    &format!(
+                        "table {} at {} (run scripts/local-aws on an emulator)",
+                        self.table, self.endpoint
+                    ),
+                    aws_sdk_dynamodb::error::DisplayErrorContext(err),
+                )
+            })?;
+        for (queue, url) in &self.queue_urls {
+            self.sqs
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .map_err(|err| {
+                    aws_error(
+                        &format!("queue {} at {url}", queue.name()),
+                        aws_sdk_sqs::error::DisplayErrorContext(err),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+}
