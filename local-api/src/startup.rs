@@ -285,6 +285,16 @@ impl Options {
     }
 }
 
+/// The ports a backend provides.
+struct Adapters {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
+    /// The in-process queues, on the embedded backend.
+    local_bus: Option<Arc<LocalBus>>,
+    /// For the start-up line.
+    description: String,
+}
+
 /// A started local API.
 pub struct Running {
     pub addr: SocketAddr,
@@ -332,39 +342,52 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         None => template::BUILT_IN.to_owned(),
     };
 
-    let (store, bus, local_bus, backend_line): (Arc<dyn Store>, Arc<dyn EventBus>, Option<Arc<LocalBus>>, String) =
-        match &options.backend {
-            Backend::Embedded => {
-                let store = SqliteStore::open(&options.data_dir.join("roost.sqlite"), clock.clone())
-                    .map_err(|err| data_error(err.to_string()))?;
-                let bus = Arc::new(
-                    LocalBus::open(options.data_dir.join("queues.sqlite"))
-                        .map_err(|err| data_error(err.to_string()))?,
-                );
-                let line = format!(
-                    "embedded (SQLite store and in-process queues in {})",
-                    options.data_dir.display()
-                );
-                (Arc::new(store), bus.clone(), Some(bus), line)
+    let Adapters {
+        store,
+        bus,
+        local_bus,
+        description: backend_line,
+    } = match &options.backend {
+        Backend::Embedded => {
+            let store = SqliteStore::open(&options.data_dir.join("roost.sqlite"), clock.clone())
+                .map_err(|err| data_error(err.to_string()))?;
+            let bus = Arc::new(
+                LocalBus::open(options.data_dir.join("queues.sqlite")).map_err(|err| data_error(err.to_string()))?,
+            );
+            let line = format!(
+                "embedded (SQLite store and in-process queues in {})",
+                options.data_dir.display()
+            );
+            Adapters {
+                store: Arc::new(store),
+                bus: bus.clone(),
+                local_bus: Some(bus),
+                description: line,
             }
-            Backend::Aws(aws) => {
-                aws.check().await?;
-                let store = DynamoStore::new(aws.dynamo.clone(), aws.table.clone(), clock.clone());
-                let bus = SqsBus::new(aws.sqs.clone(), aws.queue_urls.clone());
-                let mut queues: Vec<String> = aws.queue_urls.values().cloned().collect();
-                queues.sort();
-                let line = format!(
-                    "aws (DynamoDB table {} and SQS queues {} at {})",
-                    aws.table,
-                    queues.join(", "),
-                    aws.endpoint
-                );
-                (Arc::new(store), Arc::new(bus), None, line)
+        }
+        Backend::Aws(aws) => {
+            aws.check().await?;
+            let store = DynamoStore::new(aws.dynamo.clone(), aws.table.clone(), clock.clone());
+            let bus = SqsBus::new(aws.sqs.clone(), aws.queue_urls.clone());
+            let mut queues: Vec<String> = aws.queue_urls.values().cloned().collect();
+            queues.sort();
+            let line = format!(
+                "aws (DynamoDB table {} and SQS queues {} at {})",
+                aws.table,
+                queues.join(", "),
+                aws.endpoint
+            );
+            Adapters {
+                store: Arc::new(store),
+                bus: Arc::new(bus),
+                local_bus: None,
+                description: line,
             }
-            Backend::AwsFromEnv | Backend::Unknown(_) => {
-                return Err(StartError::Backend("backend not resolved".into()));
-            }
-        };
+        }
+        Backend::AwsFromEnv | Backend::Unknown(_) => {
+            return Err(StartError::Backend("backend not resolved".into()));
+        }
+    };
     let app: &'static App = Box::leak(Box::new(
         App::new(store, bus, clock.clone(), &settings)?
             .with_payments(payments)
