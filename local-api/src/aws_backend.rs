@@ -31,23 +31,47 @@ fn aws_error(what: &str, err: impl std::fmt::Display) -> StartError {
     StartError::Backend(format!("{what}: {err}"))
 }
 
+/// An SDK error in one line: the service's code and message, or else the whole chain (a
+/// connection refused has no code).
+fn sdk_error<E, R>(err: aws_sdk_sqs::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sqs::error::ProvideErrorMetadata;
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_sdk_sqs::error::DisplayErrorContext(err).to_string(),
+    }
+}
+
 impl AwsOptions {
-    /// Clients from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`), the
-    /// table from `TABLE_NAME` and each queue from its `*_QUEUE_URL`, or else looked up by
-    /// name (`ROOST_QUEUE_PREFIX` + `booking-events.fifo`, ...).
-    pub async fn from_env() -> Result<Self, StartError> {
+    /// DynamoDB and SQS clients from the environment, each on its `AWS_ENDPOINT_URL*`.
+    pub fn clients_from_env() -> Result<(aws_sdk_dynamodb::Client, aws_sdk_sqs::Client), StartError> {
         let config = shared::aws_http::sdk_config_from_env().map_err(|err| aws_error("AWS configuration", err))?;
         let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&config);
-        let mut endpoint = config.endpoint_url().unwrap_or("the AWS region's endpoints").to_owned();
         if let Some(url) = shared::aws_http::service_endpoint("DYNAMODB") {
-            endpoint = url.clone();
             dynamo = dynamo.endpoint_url(url);
         }
         let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
         if let Some(url) = shared::aws_http::service_endpoint("SQS") {
             sqs = sqs.endpoint_url(url);
         }
-        let sqs = aws_sdk_sqs::Client::from_conf(sqs.build());
+        Ok((
+            aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+            aws_sdk_sqs::Client::from_conf(sqs.build()),
+        ))
+    }
+
+    /// Clients from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`), the
+    /// table from `TABLE_NAME` and each queue from its `*_QUEUE_URL`, or else looked up by
+    /// name (`ROOST_QUEUE_PREFIX` + `booking-events.fifo`, ...).
+    pub async fn from_env() -> Result<Self, StartError> {
+        let (dynamo, sqs) = Self::clients_from_env()?;
+        let endpoint = shared::aws_http::service_endpoint("DYNAMODB")
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_else(|| "the AWS region's endpoints".to_owned());
         let prefix = std::env::var("ROOST_QUEUE_PREFIX").unwrap_or_else(|_| DEFAULT_QUEUE_PREFIX.to_owned());
         let mut queue_urls = HashMap::new();
         for queue in Queue::ALL {
@@ -62,7 +86,7 @@ impl AwsOptions {
                         .map_err(|err| {
                             aws_error(
                                 &format!("queue {name} (set {} or run scripts/local-aws)", queue.url_env()),
-                                aws_sdk_sqs::error::DisplayErrorContext(err),
+                                sdk_error(err),
                             )
                         })?
                         .queue_url
@@ -72,7 +96,7 @@ impl AwsOptions {
             queue_urls.insert(queue, url);
         }
         Ok(Self {
-            dynamo: aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
+            dynamo,
             sqs,
             table: std::env::var("TABLE_NAME").unwrap_or_else(|_| DEFAULT_TABLE.to_owned()),
             queue_urls,
@@ -93,7 +117,7 @@ impl AwsOptions {
                         "table {} at {} (run scripts/local-aws on an emulator)",
                         self.table, self.endpoint
                     ),
-                    aws_sdk_dynamodb::error::DisplayErrorContext(err),
+                    sdk_error(err),
                 )
             })?;
         for (queue, url) in &self.queue_urls {
@@ -103,12 +127,7 @@ impl AwsOptions {
                 .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
                 .send()
                 .await
-                .map_err(|err| {
-                    aws_error(
-                        &format!("queue {} at {url}", queue.name()),
-                        aws_sdk_sqs::error::DisplayErrorContext(err),
-                    )
-                })?;
+                .map_err(|err| aws_error(&format!("queue {} at {url}", queue.name()), sdk_error(err)))?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod aws_backend;
 pub mod clock_route;
 pub mod poller;
+pub mod provisioning;
 pub mod registry;
 pub mod runtime;
 pub mod server;

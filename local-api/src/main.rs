@@ -1,11 +1,21 @@
 //! `cargo run --release -p local-api`: the API on 127.0.0.1:3000 (`PORT`), data in `./.data`
-//! (`DATA_DIR`).
+//! (`DATA_DIR`), on the embedded adapters or, with `ROOST_BACKEND=aws`, on DynamoDB and SQS.
+//! `local-api --provision-aws` creates the table and queues on a local emulator instead.
 
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     shared::telemetry::init();
+    if std::env::args().nth(1).as_deref() == Some("--provision-aws") {
+        return match local_api::provisioning::run_from_env().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("local-api --provision-aws: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match local_api::run(local_api::Options::from_env()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -115,7 +115,7 @@ pub fn functions(yaml: &str) -> Result<Vec<FunctionSpec>, TemplateError> {
     Ok(specs)
 }
 
-fn queue_logical_id(value: &Value) -> String {
+pub(crate) fn queue_logical_id(value: &Value) -> String {
     let text = match value {
         Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
         other => other.as_str().unwrap_or_default().to_owned(),

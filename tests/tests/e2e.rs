@@ -1,0 +1,330 @@
+//! The end-to-end suite: from registration to reviews through the local API, with the same
+//! assertions on both backends: `embedded` (SQLite, in-process queues, sandbox payments) and
+//! `aws` (DynamoDB and SQS on moto with the in-process SQS poller, Stripe on localstripe),
+//! started the way `cargo run -p local-api` starts them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::events::Queue;
+
+/// A local API started for one test, and a client for it.
+struct Api {
+    base: String,
+    client: reqwest::Client,
+    /// The AWS side, on the aws backend.
+    aws: Option<(aws_sdk_sqs::Client, local_api::provisioning::Provisioned)>,
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn embedded() -> Api {
+    let options = local_api::Options {
+        port: 0,
+        data_dir: std::env::temp_dir().join(format!("roost-e2e-{}", ulid::Ulid::new())),
+        backend: local_api::Backend::Embedded,
+        payments: local_api::Payments::Sandbox,
+    };
+    let running = local_api::start(options).await.expect("the embedded local API starts");
+    Api {
+        base: format!("http://{}", running.addr),
+        client: reqwest::Client::new(),
+        aws: None,
+    }
+}
+
+async fn aws() -> Api {
+    let config = tests::moto::sdk_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let suffix = ulid::Ulid::new().to_string().to_lowercase();
+    let table = format!("roost-e2e-{suffix}");
+    let prefix = format!("e2e-{suffix}-");
+    let provisioned = local_api::provisioning::provision(local_api::template::BUILT_IN, &dynamo, &sqs, &table, &prefix)
+        .await
+        .expect("table and queues on moto");
+    let options = local_api::Options {
+        port: 0,
+        data_dir: std::env::temp_dir().join(format!("roost-e2e-{suffix}")),
+        backend: local_api::Backend::Aws(local_api::aws_backend::AwsOptions {
+            dynamo,
+            sqs: sqs.clone(),
+            table,
+            queue_urls: provisioned.queue_urls.clone(),
+            endpoint: tests::moto::endpoint(),
+        }),
+        payments: local_api::Payments::Stripe(Arc::new(tests::localstripe::provider())),
+    };
+    let running = local_api::start(options).await.expect("the aws local API starts");
+    Api {
+        base: format!("http://{}", running.addr),
+        client: reqwest::Client::new(),
+        aws: Some((sqs, provisioned)),
+    }
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// Registers (role `guest` or `host`) and signs in: (user id, email, access token).
+    async fn user(&self, role: &str, first_name: &str) -> (String, String, String) {
+        let email = format!(
+            "{}-{}@example.com",
+            first_name.to_lowercase(),
+            ulid::Ulid::new().to_string().to_lowercase()
+        );
+        let (status, user) = self
+            .post(
+                "/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "firstName": first_name, "lastName": "Test", "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        let token = self.login(&email).await;
+        (user["id"].as_str().unwrap().to_owned(), email, token)
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let (status, tokens) = self
+            .post("/auth/login", None, json!({"email": email, "password": PASSWORD}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        tokens["accessToken"].as_str().unwrap().to_owned()
+    }
+
+    async fn clock(&self, now: &str) {
+        let (status, body) = self.post("/_local/clock", None, json!({"now": now})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Reads `path` until `done` holds (20 s at most: the aws backend polls SQS).
+    async fn until(&self, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = self.get(path, Some(token)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if done(&body) {
+                return body;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{path} never got there: {body}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn date(days: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Register, list, search, quote, book, pay, check in, check out, review both ways, rating.
+async fn register_through_review(api: Api) {
+    let (host_id, host_email, host) = api.user("host", "Hedy").await;
+    let (guest_id, guest_email, guest) = api.user("guest", "Grace").await;
+    let city = format!("Reykjavík {}", ulid::Ulid::new());
+    let (status, property) = api
+        .post(
+            "/properties",
+            Some(&host),
+            json!({
+                "title": "Harbour loft",
+                "address": {"line1": "Hafnarstræti 1", "city": city, "country": "IS"},
+                "timeZone": "Atlantic/Reykjavik",
+                "maxGuests": 3,
+                "nightlyPrice": {"amount": 20_000, "currency": "ISK"},
+                "cleaningFee": {"amount": 3_000, "currency": "ISK"},
+                "cancellationPolicy": "flexible",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{property}");
+    let property_id = property["id"].as_str().unwrap().to_owned();
+    let (check_in, check_out) = (date(6), date(8));
+
+    let search = format!(
+        "/properties?city={}&country=IS&checkIn={check_in}&checkOut={check_out}&guests=2",
+        city.replace(' ', "%20").replace('í', "i")
+    );
+    let (status, found) = api.get(&search, None).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        found["items"][0]["id"],
+        json!(property_id),
+        "folded city search finds it"
+    );
+
+    let (status, quote) = api
+        .get(
+            &format!("/properties/{property_id}/quote?checkIn={check_in}&checkOut={check_out}&guests=2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{quote}");
+    // ISK has no minor unit: 2 x 20000, fees 14 % and 3 % of 40000.
+    assert_eq!(
+        quote["total"],
+        json!({"amount": 40_000 + 3_000 + 5_600, "currency": "ISK"})
+    );
+
+    let (status, booking) = api
+        .post(
+            "/bookings",
+            Some(&guest),
+            json!({"propertyId": property_id, "checkIn": check_in, "checkOut": check_out, "guests": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booking}");
+    assert_eq!(booking["price"], quote);
+    let id = booking["id"].as_str().unwrap().to_owned();
+    let (status, taken) = api
+        .post(
+            "/bookings",
+            Some(&guest),
+            json!({"propertyId": property_id, "checkIn": check_in, "checkOut": check_out, "guests": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{taken}");
+
+    let (status, payment) = api
+        .post(
+            &format!("/bookings/{id}/payments"),
+            Some(&guest),
+            json!({"paymentMethod": "pm_card_visa"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{payment}");
+    assert_eq!(payment["status"], "succeeded");
+    assert_eq!(payment["amount"], quote["total"]);
+    api.until(&format!("/bookings/{id}"), &guest, |b| b["status"] == "confirmed")
+        .await;
+
+    // Check in on the day (Reykjavik is UTC all year), check out, review both ways.
+    api.clock(&format!("{check_in}T16:00:00Z")).await;
+    let (guest, host) = (api.login(&guest_email).await, api.login(&host_email).await);
+    let (status, arrived) = api
+        .post(&format!("/bookings/{id}/check-in"), Some(&guest), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{arrived}");
+    let payments = api
+        .until(&format!("/bookings/{id}/payments"), &host, |p| !p["payout"].is_null())
+        .await;
+    assert_eq!(payments["payout"]["status"], "scheduled");
+    assert_eq!(payments["payout"]["amount"], quote["hostPayout"]);
+    let (status, left) = api
+        .post(&format!("/bookings/{id}/check-out"), Some(&host), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{left}");
+
+    let (status, guest_review) = api
+        .post(
+            &format!("/bookings/{id}/reviews"),
+            Some(&guest),
+            json!({"rating": 5, "cleanliness": 4, "comment": "Northern lights from the window."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{guest_review}");
+    assert_eq!(guest_review["published"], false);
+    let (_, hidden) = api.get(&format!("/properties/{property_id}/reviews"), None).await;
+    assert_eq!(hidden["items"], json!([]));
+    let (status, host_review) = api
+        .post(
+            &format!("/bookings/{id}/reviews"),
+            Some(&host),
+            json!({"rating": 5, "comment": "Tidy and kind."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{host_review}");
+    assert_eq!(host_review["published"], true);
+    let (_, published) = api.get(&format!("/properties/{property_id}/reviews"), None).await;
+    assert_eq!(published["items"][0]["authorName"], "Grace");
+    assert_eq!(published["items"][0]["cleanliness"], 4);
+    let (_, about_guest) = api.get(&format!("/users/{guest_id}/reviews"), None).await;
+    assert_eq!(about_guest["items"][0]["authorId"], json!(host_id));
+
+    // A day after check-in the payout is paid.
+    api.clock(&format!("{check_out}T18:00:00Z")).await;
+    let host = api.login(&host_email).await;
+    api.until(&format!("/bookings/{id}/payments"), &host, |p| {
+        p["payout"]["status"] == "paid"
+    })
+    .await;
+    let (_, listing) = api.get(&format!("/properties/{property_id}"), None).await;
+    assert_eq!(listing["rating"], Value::Null, "one review is not a rating yet");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_register_through_review() {
+    register_through_review(embedded().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_register_through_review() {
+    register_through_review(aws().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_a_message_the_consumer_cannot_handle_ends_on_the_dead_letter_queue() {
+    let api = aws().await;
+    let Some((sqs, provisioned)) = &api.aws else {
+        panic!("the aws backend has its queues");
+    };
+    let url = &provisioned.queue_urls[&Queue::BookingEvents];
+    let dead = &provisioned.dead_letter_urls[&Queue::BookingEvents];
+    sqs.send_message()
+        .queue_url(url)
+        .message_body("this is not an event")
+        .message_group_id("poison")
+        .message_deduplication_id(ulid::Ulid::new().to_string())
+        .send()
+        .await
+        .expect("sent");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(dead)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("DLQ readable");
+        if let Some(message) = received.messages.unwrap_or_default().first() {
+            assert_eq!(message.body.as_deref(), Some("this is not an event"));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the poison message never reached the DLQ"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
