@@ -25,6 +25,8 @@ pub enum ProvisionError {
     Sqs(String),
     #[error("{0}")]
     Refused(String),
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// What exists after provisioning.
@@ -182,20 +184,31 @@ async fn create_queue(
     if let Some(retention) = number(spec, "MessageRetentionPeriod") {
         request = request.attributes(QueueAttributeName::MessageRetentionPeriod, retention);
     }
-    if let Some(redrive) = redrive {
-        request = request.attributes(QueueAttributeName::RedrivePolicy, redrive);
+    if let Some(redrive) = &redrive {
+        request = request.attributes(QueueAttributeName::RedrivePolicy, redrive.clone());
     }
     let url = match request.send().await {
         Ok(out) => out.queue_url.unwrap_or_default(),
-        // Created before with other attributes: use it as it is.
-        Err(_) => sqs
-            .get_queue_url()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?
-            .queue_url
-            .unwrap_or_default(),
+        // Created before with other attributes: keep it, but give it the template's redrive.
+        Err(_) => {
+            let url = sqs
+                .get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?
+                .queue_url
+                .unwrap_or_default();
+            if let Some(redrive) = redrive {
+                sqs.set_queue_attributes()
+                    .queue_url(&url)
+                    .attributes(QueueAttributeName::RedrivePolicy, redrive)
+                    .send()
+                    .await
+                    .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?;
+            }
+            url
+        }
     };
     let arn = sqs
         .get_queue_attributes()
@@ -298,7 +311,12 @@ pub async fn run_from_env() -> Result<(), ProvisionError> {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| crate::aws_backend::DEFAULT_TABLE.to_owned());
     let prefix =
         std::env::var("ROOST_QUEUE_PREFIX").unwrap_or_else(|_| crate::aws_backend::DEFAULT_QUEUE_PREFIX.to_owned());
-    let provisioned = provision(crate::template::BUILT_IN, &options.0, &options.1, &table, &prefix).await?;
+    let template = match std::env::var_os("ROOST_TEMPLATE") {
+        Some(path) => std::fs::read_to_string(&path)
+            .map_err(|err| ProvisionError::Setup(format!("ROOST_TEMPLATE {}: {err}", path.to_string_lossy())))?,
+        None => crate::template::BUILT_IN.to_owned(),
+    };
+    let provisioned = provision(&template, &options.0, &options.1, &table, &prefix).await?;
     println!("export TABLE_NAME={}", provisioned.table);
     for queue in Queue::ALL {
         if let Some(url) = provisioned.queue_urls.get(&queue) {
