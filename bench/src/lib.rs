@@ -11,6 +11,7 @@ use lambda_http::{Body, Request};
 /// `sam local invoke` and the perf harness), so each request carries a well-formed context.
 const GET_ME_EVENT: &str = include_str!("../../events/get-me.json");
 const LOGIN_EVENT: &str = include_str!("../../events/login.json");
+const CREATE_BOOKING_EVENT: &str = include_str!("../../events/create-booking.json");
 
 /// `GET /users/me` with `Authorization: Bearer <token>`.
 pub fn get_me(token: &str) -> Request {
@@ -22,8 +23,29 @@ pub fn get_me(token: &str) -> Request {
 
 /// `POST /auth/login` with a JSON body of `email` and `password`.
 pub fn login(email: &str, password: &str) -> Request {
-    let mut request = lambda_http::request::from_str(LOGIN_EVENT).expect("events/login.json is an API Gateway event");
-    let body = serde_json::json!({ "email": email, "password": password }).to_string();
+    let request = lambda_http::request::from_str(LOGIN_EVENT).expect("events/login.json is an API Gateway event");
+    with_json(request, &serde_json::json!({ "email": email, "password": password }))
+}
+
+/// `POST /bookings` for `token`: `propertyId`, `checkIn` and `checkOut` (`YYYY-MM-DD`) and
+/// `guests`, without an `Idempotency-Key`.
+pub fn create_booking(token: &str, property_id: &str, check_in: &str, check_out: &str, guests: u32) -> Request {
+    let mut request = lambda_http::request::from_str(CREATE_BOOKING_EVENT)
+        .expect("events/create-booking.json is an API Gateway event");
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("token is a header value");
+    request.headers_mut().insert(AUTHORIZATION, bearer);
+    let body = serde_json::json!({
+        "propertyId": property_id,
+        "checkIn": check_in,
+        "checkOut": check_out,
+        "guests": guests,
+    });
+    with_json(request, &body)
+}
+
+/// `request` with `body` as its JSON body (replacing the event's sample body).
+fn with_json(mut request: Request, body: &serde_json::Value) -> Request {
+    let body = body.to_string();
     let headers = request.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert("content-length", HeaderValue::from(body.len()));
@@ -85,5 +107,8 @@ mod tests {
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer abc");
         let request = login("a@example.com", "pw");
         assert!(matches!(request.body(), Body::Text(text) if text.contains("a@example.com")));
+        let request = create_booking("xyz", "P1", "2030-01-01", "2030-01-04", 2);
+        assert_eq!(request.headers()[AUTHORIZATION], "Bearer xyz");
+        assert!(matches!(request.body(), Body::Text(text) if text.contains(r#""checkOut":"2030-01-04""#)));
     }
 }
