@@ -93,6 +93,26 @@ impl CursorKey {
         }
         Ok(sealed.p)
     }
+
+    /// Where a store-paged list resumes: the resume key inside `cursor` (`None` without one).
+    pub fn resume(
+        &self,
+        cursor: Option<&str>,
+        scope: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::store::ResumeKey>, ApiError> {
+        cursor.map(|cursor| self.open(cursor, scope, now)).transpose()
+    }
+
+    /// The cursor of the page after one that ended at `next` (`None` on the last page).
+    pub fn next_page(
+        &self,
+        scope: &str,
+        next: Option<crate::store::ResumeKey>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, ApiError> {
+        next.map(|resume| self.seal(scope, &resume, now)).transpose()
+    }
 }
 
 #[cfg(test)]

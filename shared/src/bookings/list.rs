@@ -3,15 +3,13 @@
 //! check-in date as a key range (`to` excluded). A status filter reads on through the index
 //! until the page is full or a bounded number of reads is spent; the cursor resumes there.
 
-use serde::{Deserialize, Serialize};
-
 use super::model::{Booking, BookingStatus};
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problems};
 use crate::properties::calendar::{self, day};
 use crate::store::keys;
-use crate::store::{Index, Query, ResumeKey, SortKeyRange};
+use crate::store::{Index, Query, SortKeyRange};
 
 /// Most index reads one page may take when a status filter skips bookings.
 const MAX_READS_PER_PAGE: usize = 8;
@@ -26,9 +24,6 @@ pub struct ListQuery<'a> {
     pub limit: u32,
     pub cursor: Option<&'a str>,
 }
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ListPosition(ResumeKey);
 
 /// Whose bookings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +82,7 @@ pub async fn list(
         to.map(day).unwrap_or_default()
     );
     let now = app.clock.now();
-    let mut start = match query.cursor {
-        Some(cursor) => Some(app.cursors.open::<ListPosition>(cursor, &scope, now)?.0),
-        None => None,
-    };
+    let mut start = app.cursors.resume(query.cursor, &scope, now)?;
 
     let mut bookings = Vec::new();
     for _ in 0..MAX_READS_PER_PAGE {
@@ -119,9 +111,6 @@ pub async fn list(
             break;
         }
     }
-    let next = match start {
-        Some(resume) => Some(app.cursors.seal(&scope, &ListPosition(resume), now)?),
-        None => None,
-    };
+    let next = app.cursors.next_page(&scope, start, now)?;
     Ok((bookings, next))
 }

@@ -7,7 +7,6 @@ pub mod model;
 pub mod search;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 pub use model::{Property, PropertyView};
 
@@ -16,7 +15,7 @@ use crate::App;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problems};
 use crate::store::keys::{self};
-use crate::store::{Condition, Index, Query, ResumeKey, StoreError, Update};
+use crate::store::{Condition, Index, Query, StoreError, Update};
 
 const NOT_FOUND: ApiError = ApiError::NotFound("property not found");
 
@@ -187,10 +186,6 @@ pub async fn delete(app: &App, principal: &Principal, property_id: &str) -> Resu
     }
 }
 
-/// Where the host's list resumes.
-#[derive(Debug, Serialize, Deserialize)]
-struct ListPosition(ResumeKey);
-
 /// One page of the host's own properties, oldest first.
 pub async fn list_mine(
     app: &App,
@@ -203,10 +198,7 @@ pub async fn list_mine(
     }
     let scope = format!("my-properties:{}", principal.user_id);
     let now = app.clock.now();
-    let start = match cursor {
-        Some(cursor) => Some(app.cursors.open::<ListPosition>(cursor, &scope, now)?.0),
-        None => None,
-    };
+    let start = app.cursors.resume(cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -220,9 +212,6 @@ pub async fn list_mine(
         .iter()
         .map(|item| item.record())
         .collect::<Result<Vec<Property>, _>>()?;
-    let next = match page.next {
-        Some(resume) => Some(app.cursors.seal(&scope, &ListPosition(resume), now)?),
-        None => None,
-    };
+    let next = app.cursors.next_page(&scope, page.next, now)?;
     Ok((properties, next))
 }

@@ -1,15 +1,10 @@
 //! The published reviews of a property (gsi1) and of a user as a guest (gsi2), newest first.
 
-use serde::{Deserialize, Serialize};
-
 use super::model::Review;
 use crate::App;
 use crate::error::ApiError;
 use crate::store::keys;
-use crate::store::{Index, Query, ResumeKey};
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ListPosition(ResumeKey);
+use crate::store::{Index, Query};
 
 /// One page of an index partition of published reviews, newest first.
 async fn page(
@@ -21,10 +16,7 @@ async fn page(
 ) -> Result<(Vec<Review>, Option<String>), ApiError> {
     let scope = format!("reviews:{partition}");
     let now = app.clock.now();
-    let start = match cursor {
-        Some(cursor) => Some(app.cursors.open::<ListPosition>(cursor, &scope, now)?.0),
-        None => None,
-    };
+    let start = app.cursors.resume(cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -39,10 +31,7 @@ async fn page(
         .iter()
         .map(|item| item.record())
         .collect::<Result<Vec<Review>, _>>()?;
-    let next = match page.next {
-        Some(resume) => Some(app.cursors.seal(&scope, &ListPosition(resume), now)?),
-        None => None,
-    };
+    let next = app.cursors.next_page(&scope, page.next, now)?;
     Ok((reviews, next))
 }
 
