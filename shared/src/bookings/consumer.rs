@@ -14,7 +14,8 @@ use crate::events::{Event, EventType};
 /// Handles one event; an error means "retry it".
 pub async fn on_event(app: &App, event: Event) -> Result<(), ApiError> {
     match event.kind {
-        EventType::PaymentSucceeded => paid(app, &event.booking_id).await,
+        // Confirmed (instant book) or awaiting the host (request to book), by the booking's terms.
+        EventType::PaymentSucceeded => system_move(app, &event.booking_id, Transition::Pay, None).await,
         EventType::PaymentFailed => {
             // The booking stays pending; the guest may try again while the hold runs.
             tracing::info!(booking_id = %event.booking_id, "payment failed; booking stays pending");
@@ -40,20 +41,6 @@ pub async fn on_event(app: &App, event: Event) -> Result<(), ApiError> {
             Ok(())
         }
     }
-}
-
-/// A payment succeeded: confirm (instant book) or ask the host (request to book).
-async fn paid(app: &App, booking_id: &str) -> Result<(), ApiError> {
-    let Some((booking, _)) = lifecycle::load(app, booking_id).await? else {
-        tracing::error!(booking_id, "payment succeeded for an unknown booking");
-        return Ok(());
-    };
-    let transition = if booking.terms.instant_book {
-        Transition::PayInstantBook
-    } else {
-        Transition::PayRequestToBook
-    };
-    system_move(app, booking_id, transition, None).await
 }
 
 /// Makes a move as the system; a booking already past it is left alone.

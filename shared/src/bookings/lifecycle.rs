@@ -19,6 +19,9 @@ use crate::store::{Condition, StoreError, TxAction, Update};
 /// A move of a booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transition {
+    /// Paid: becomes [`Transition::PayInstantBook`] or [`Transition::PayRequestToBook`] by the
+    /// booking's terms when the move is made (it has no row of its own in the table).
+    Pay,
     /// Paid, at a property that books instantly.
     PayInstantBook,
     /// Paid, at a property that takes requests: the host answers within 24 h.
@@ -63,7 +66,7 @@ impl Transition {
     /// What the move is called in messages.
     pub fn verb(self) -> &'static str {
         match self {
-            PayInstantBook | PayRequestToBook => "pay for",
+            Pay | PayInstantBook | PayRequestToBook => "pay for",
             Accept => "accept",
             Decline => "decline",
             Cancel => "cancel",
@@ -81,7 +84,7 @@ impl Transition {
             Expire => Some((EventType::BookingExpired, Queue::PaymentEvents)),
             CheckIn => Some((EventType::BookingCheckedIn, Queue::PaymentEvents)),
             CheckOut => Some((EventType::BookingCheckedOut, Queue::ReviewEvents)),
-            PayInstantBook | PayRequestToBook | Accept => None,
+            Pay | PayInstantBook | PayRequestToBook | Accept => None,
         }
     }
 
@@ -179,16 +182,29 @@ where
         let now = app.clock.now();
         check(&current, now)?;
         let mut step = step.clone();
+        if step.transition == Pay {
+            step.transition = if current.terms.instant_book {
+                PayInstantBook
+            } else {
+                PayRequestToBook
+            };
+        }
         let mut to = target(current.status, step.transition).ok_or(MoveError::Illegal { from: current.status })?;
         let mut refund_now = refund(&current, now);
 
         let mut actions = Vec::new();
-        let nights = calendar::night_items(app, &current.property_id, &current.stay()).await?;
-        let ours: Vec<_> = nights
-            .into_iter()
-            .filter(|(_, item)| item.attrs.get("bookingId").and_then(|v| v.as_str()) == Some(current.id.as_str()))
-            .collect();
         let paying = matches!(step.transition, PayInstantBook | PayRequestToBook);
+        // Only a payment (holds become bookings) and an exit (nights are released) touch the
+        // nights; other moves skip the read.
+        let ours: Vec<_> = if paying || step.transition.releases_nights() {
+            calendar::night_items(app, &current.property_id, &current.stay())
+                .await?
+                .into_iter()
+                .filter(|(_, item)| item.attrs.get("bookingId").and_then(|v| v.as_str()) == Some(current.id.as_str()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if paying && ours.len() != current.stay().dates().count() {
             // The hold ended before the payment's outcome arrived and a night may have gone
             // to someone else: the booking expires and the payment is to be refunded.
@@ -268,7 +284,7 @@ fn moved(current: &Booking, step: &Move, to: BookingStatus, refund: Option<Money
         CheckIn => next.checked_in_at = Some(now),
         CheckOut => next.checked_out_at = Some(now),
         Decline | Cancel | Expire => next.refund = refund,
-        PayInstantBook | PayRequestToBook | Accept => {}
+        Pay | PayInstantBook | PayRequestToBook | Accept => {}
     }
     next.history.push(HistoryEntry {
         status: to,
@@ -303,7 +319,7 @@ fn deadline_actions(
             actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
             actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
         }
-        CheckIn | CheckOut => {}
+        Pay | CheckIn | CheckOut => {}
     }
     Ok(actions)
 }
