@@ -47,28 +47,11 @@ where
 }
 
 impl AwsOptions {
-    /// DynamoDB and SQS clients from the environment, each on its `AWS_ENDPOINT_URL*`.
-    pub fn clients_from_env() -> Result<(aws_sdk_dynamodb::Client, aws_sdk_sqs::Client), StartError> {
-        let config = shared::aws_http::sdk_config_from_env().map_err(|err| aws_error("AWS configuration", err))?;
-        let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&config);
-        if let Some(url) = shared::aws_http::service_endpoint("DYNAMODB") {
-            dynamo = dynamo.endpoint_url(url);
-        }
-        let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
-        if let Some(url) = shared::aws_http::service_endpoint("SQS") {
-            sqs = sqs.endpoint_url(url);
-        }
-        Ok((
-            aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
-            aws_sdk_sqs::Client::from_conf(sqs.build()),
-        ))
-    }
-
     /// Clients from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`), the
     /// table from `TABLE_NAME` and each queue from its `*_QUEUE_URL`, or else looked up by
     /// name (`ROOST_QUEUE_PREFIX` + `booking-events.fifo`, ...).
     pub async fn from_env() -> Result<Self, StartError> {
-        let (dynamo, sqs) = Self::clients_from_env()?;
+        let (dynamo, sqs) = shared::aws_http::clients_from_env().map_err(|err| aws_error("AWS configuration", err))?;
         let endpoint = shared::aws_http::service_endpoint("DYNAMODB")
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .unwrap_or_else(|| "the AWS region's endpoints".to_owned());

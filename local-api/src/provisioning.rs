@@ -306,8 +306,14 @@ pub async fn run_from_env() -> Result<(), ProvisionError> {
             }
         }
     }
-    let options =
-        crate::aws_backend::AwsOptions::clients_from_env().map_err(|err| ProvisionError::Refused(err.to_string()))?;
+    for variable in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        if std::env::var(variable).map_or(true, |value| value.is_empty()) {
+            return Err(ProvisionError::Setup(format!(
+                "{variable} is not set: for an emulator, export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+            )));
+        }
+    }
+    let options = shared::aws_http::clients_from_env().map_err(|err| ProvisionError::Setup(err.to_string()))?;
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| crate::aws_backend::DEFAULT_TABLE.to_owned());
     let prefix =
         std::env::var("ROOST_QUEUE_PREFIX").unwrap_or_else(|_| crate::aws_backend::DEFAULT_QUEUE_PREFIX.to_owned());

@@ -28,23 +28,11 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     // Built from Lambda's environment over our HTTP client (compiled-in Amazon roots, rustls +
     // ring): no CA bundle parsed, and none of aws-config's profile/SSO/STS/IMDS providers
     // linked into the binary. See `crate::aws_http` and docs/performance.md.
-    let config =
-        aws_http::sdk_config_from_env().map_err(|err| ConfigError::Invalid(format!("AWS SDK config: {err}")))?;
-    let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&config);
-    if let Some(url) = aws_http::service_endpoint("DYNAMODB") {
-        dynamo = dynamo.endpoint_url(url);
-    }
-    let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
-    if let Some(url) = aws_http::service_endpoint("SQS") {
-        sqs = sqs.endpoint_url(url);
-    }
+    let (dynamo, sqs) =
+        aws_http::clients_from_env().map_err(|err| ConfigError::Invalid(format!("AWS SDK config: {err}")))?;
     let clock = Arc::new(SystemClock);
-    let store = DynamoStore::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
-        table,
-        clock.clone(),
-    );
-    let bus = SqsBus::from_env(aws_sdk_sqs::Client::from_conf(sqs.build()));
+    let store = DynamoStore::new(dynamo, table, clock.clone());
+    let bus = SqsBus::from_env(sqs);
     let mut app = App::new(Arc::new(store), Arc::new(bus), clock, &settings)?;
     // Only the functions that charge, refund or receive webhooks get these variables; the
     // Stripe client itself is built on first use, so init makes no connection.

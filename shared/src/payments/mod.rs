@@ -25,7 +25,7 @@ pub async fn list(app: &App, principal: &Principal, booking_id: &str) -> Result<
     let (booking, _) = lifecycle::load(app, booking_id)
         .await?
         .filter(|(booking, _)| booking.involves(&principal.user_id))
-        .ok_or(pay::BOOKING_NOT_FOUND)?;
+        .ok_or(crate::bookings::NOT_FOUND)?;
     let mut items = Vec::new();
     let mut query = Query::partition(Index::Table, keys::booking(&booking.id).pk)
         .range(SortKeyRange::Prefix(keys::PAYMENT_PREFIX.to_owned()))

@@ -52,8 +52,6 @@ struct PaidClaim<'a> {
     payment_id: &'a str,
 }
 
-pub(crate) const BOOKING_NOT_FOUND: ApiError = ApiError::NotFound("booking not found");
-
 /// Pays a booking for its guest; the answer is `201` with the payment (succeeded, failed or
 /// pending), or the first answer again for a repeated `Idempotency-Key`.
 pub async fn pay(
@@ -63,9 +61,11 @@ pub async fn pay(
     booking_id: &str,
     input: PaymentInput,
 ) -> Result<StoredAnswer, ApiError> {
-    let (booking, _) = lifecycle::load(app, booking_id).await?.ok_or(BOOKING_NOT_FOUND)?;
+    let (booking, _) = lifecycle::load(app, booking_id)
+        .await?
+        .ok_or(crate::bookings::NOT_FOUND)?;
     if !booking.involves(&principal.user_id) {
-        return Err(BOOKING_NOT_FOUND);
+        return Err(crate::bookings::NOT_FOUND);
     }
     if booking.guest_id != principal.user_id {
         return Err(ApiError::Forbidden("only the booking's guest pays for it"));

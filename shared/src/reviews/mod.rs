@@ -137,7 +137,7 @@ pub async fn create(
     let (booking, _) = lifecycle::load(app, booking_id)
         .await?
         .filter(|(booking, _)| booking.involves(&principal.user_id))
-        .ok_or(ApiError::NotFound("booking not found"))?;
+        .ok_or(crate::bookings::NOT_FOUND)?;
     let side = if booking.guest_id == principal.user_id {
         Side::Guest
     } else {
