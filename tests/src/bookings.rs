@@ -147,3 +147,13 @@ pub async fn user_id(app: &TestApp, token: &str) -> String {
     assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
     me.body["id"].as_str().expect("user id").to_owned()
 }
+
+/// POSTs a payment of `booking_id` with `method` (a test payment method id).
+pub async fn pay_with(app: &TestApp, token: &str, booking_id: &str, method: &str) -> Answer {
+    app.post(
+        &format!("/bookings/{booking_id}/payments"),
+        Some(token),
+        json!({"paymentMethod": method}),
+    )
+    .await
+}

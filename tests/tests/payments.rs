@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::events::Queue;
 use shared::payments::signature;
 use tests::app::{TEST_WEBHOOK_SECRET, TestApp};
-use tests::bookings::{act, advance, booked, day, hosted_property, reissue, set_clock, user_id, wait_for};
+use tests::bookings::{act, advance, booked, day, hosted_property, pay_with, reissue, set_clock, user_id, wait_for};
 
 tests::on_both_stores!(
     a_good_card_confirms_the_booking_and_a_second_payment_is_refused,
@@ -22,15 +22,6 @@ tests::on_both_stores!(
     an_event_whose_publish_was_lost_arrives_through_the_relay,
     a_refund_that_keeps_failing_waits_on_the_dead_letter_queue,
 );
-
-async fn pay_with(app: &TestApp, token: &str, booking_id: &str, method: &str) -> tests::app::Answer {
-    app.post(
-        &format!("/bookings/{booking_id}/payments"),
-        Some(token),
-        json!({"paymentMethod": method}),
-    )
-    .await
-}
 
 async fn payments(app: &TestApp, token: &str, booking_id: &str) -> Value {
     let answer = app.get(&format!("/bookings/{booking_id}/payments"), Some(token)).await;

@@ -8,20 +8,11 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tests::app::{Backend, TEST_WEBHOOK_SECRET, TestApp, spawn_app_with};
-use tests::bookings::{act, booked, day, hosted_property, wait_for};
+use tests::bookings::{act, booked, day, hosted_property, pay_with, wait_for};
 use tests::localstripe;
 
 async fn stripe_app() -> TestApp {
     spawn_app_with(Backend::Sqlite, Arc::new(localstripe::provider())).await
-}
-
-async fn pay_with(app: &TestApp, token: &str, booking_id: &str, method: &str) -> tests::app::Answer {
-    app.post(
-        &format!("/bookings/{booking_id}/payments"),
-        Some(token),
-        json!({"paymentMethod": method}),
-    )
-    .await
 }
 
 /// A guest's booking of a fresh property: (host token, guest token, booking).
