@@ -1,5 +1,7 @@
 //! Helpers of `cargo bench -p bench`: latency statistics and the requests the benchmark sends.
-//! Everything that is timed lives in `benches/roost.rs`.
+//! Everything that is timed lives in `benches/`.
+
+pub mod counting;
 
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! handlers as the Lambda functions, over the embedded adapters.
 
 pub mod aws_backend;
+pub mod backfill;
 pub mod clock_route;
 pub mod poller;
 pub mod provisioning;

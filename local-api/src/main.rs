@@ -1,6 +1,8 @@
 //! `cargo run --release -p local-api`: the API on 127.0.0.1:3000 (`PORT`), data in `./.data`
 //! (`DATA_DIR`), on the embedded adapters or, with `ROOST_BACKEND=aws`, on DynamoDB and SQS.
-//! `local-api --provision-aws` creates the table and queues on a local emulator instead.
+//! `local-api --provision-aws` creates the table and queues on a local emulator instead;
+//! `local-api --backfill-search [--force]` writes the search index keys of older data in the
+//! DynamoDB table `TABLE_NAME` (a deployed one too).
 
 use std::process::ExitCode;
 
@@ -12,6 +14,16 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("local-api --provision-aws: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if std::env::args().nth(1).as_deref() == Some("--backfill-search") {
+        let force = std::env::args().nth(2).as_deref() == Some("--force");
+        return match local_api::backfill::run_from_env(force).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("local-api --backfill-search: {err}");
                 ExitCode::FAILURE
             }
         };

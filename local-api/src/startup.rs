@@ -388,6 +388,21 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             return Err(StartError::Backend("backend not resolved".into()));
         }
     };
+    // Data written before search spanned countries and maps gets its new index keys once.
+    let backfill_error = |err: shared::store::StoreError| StartError::Backend(format!("search index backfill: {err}"));
+    if shared::properties::backfill::needed(store.as_ref())
+        .await
+        .map_err(backfill_error)?
+    {
+        let report = shared::properties::backfill::run(store.as_ref(), clock.now())
+            .await
+            .map_err(backfill_error)?;
+        tracing::info!(
+            examined = report.examined,
+            rewritten = report.rewritten,
+            "search index backfill ran"
+        );
+    }
     let app: &'static App = Box::leak(Box::new(
         App::new(store, bus, clock.clone(), &settings)?
             .with_payments(payments)

@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod deadlines;
 pub mod error;
 pub mod events;
+pub mod geo;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;

@@ -292,6 +292,13 @@ mod tests {
             });
             Ok(Page { items, next })
         }
+        async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+            let items = self.items.lock().unwrap();
+            Ok(keys.iter().filter_map(|key| items.get(key).cloned()).collect())
+        }
+        async fn scan(&self, _kind: &str, _start: Option<ResumeKey>, _limit: u32) -> Result<Page, StoreError> {
+            Err(StoreError::InvalidRequest("not in this fake".into()))
+        }
     }
 
     /// Records what it publishes; refuses events of the bookings in `down_for`.

@@ -16,8 +16,8 @@ use embedded::store::SqliteStore;
 use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
 use shared::store::{
-    Condition, Index, IndexKey, Item, Key, MAX_TRANSACTION_ACTIONS, Page, Query, SortKeyRange, Store, StoreError,
-    TxAction, Update,
+    Condition, Index, IndexKey, Item, Key, MAX_BATCH_GET_KEYS, MAX_TRANSACTION_ACTIONS, Page, Query, SortKeyRange,
+    Store, StoreError, TxAction, Update,
 };
 use tests::moto::dynamo_store;
 use tokio::sync::Barrier;
@@ -45,6 +45,10 @@ macro_rules! conformance {
             put_version_equals_outcomes,
             put_attribute_equals_outcomes,
             attribute_absent_outcomes,
+            batch_get_returns_live_items_in_key_order,
+            batch_get_of_no_keys_is_empty,
+            batch_get_invalid_requests,
+            batch_get_of_max_keys_returns_them_all,
             update_bumps_version_and_applies_set_remove_add,
             update_moves_and_removes_gsi_keys,
             update_sets_and_removes_ttl,
@@ -52,6 +56,11 @@ macro_rules! conformance {
             update_of_expired_item_fails,
             update_condition_outcomes,
             update_rejects_reserved_attributes,
+            update_adds_to_and_deletes_from_string_sets,
+            update_set_operations_without_values_only_bump_the_version,
+            update_set_operations_naming_an_attribute_twice_are_invalid,
+            set_operations_refuse_attributes_that_are_not_sets,
+            transaction_set_operations_apply_all_or_nothing,
             delete_condition_outcomes,
             delete_of_expired_item,
             transaction_applies_every_action,
@@ -74,6 +83,8 @@ macro_rules! conformance {
             ttl_hides_items_after_clock_advances,
             concurrent_conditional_puts_let_exactly_one_win,
             concurrent_adds_all_apply,
+            concurrent_set_adds_all_apply,
+            scan_pages_through_the_live_items_of_one_kind,
         );
     };
     (@cases $adapter:ident, $factory:path; $($case:ident),* $(,)?) => {
@@ -477,6 +488,119 @@ async fn put_attribute_equals_outcomes(store: Arc<dyn Store>, clock: Arc<ManualC
 }
 
 // ---------------------------------------------------------------------------------------------
+// batch get
+// ---------------------------------------------------------------------------------------------
+
+async fn batch_get_returns_live_items_in_key_order(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let mut full = item(
+        &format!("{p}#A"),
+        "PROFILE",
+        json!({ "name": "Ada", "n": 3, "tags": ["x"], "nested": { "a": [1, null] } }),
+    )
+    .with_gsi1(IndexKey::new(format!("{p}#G1"), "1"))
+    .with_gsi2(IndexKey::new(format!("{p}#G2"), "2"))
+    .with_ttl(now(&clock) + 3600);
+    full.kind = "user".into();
+    full.version = 7;
+    // Same partition, and another one: a batch spans partitions.
+    let bare = item(&format!("{p}#A"), "OTHER", json!({}));
+    let elsewhere = item(&format!("{p}#B"), "X", json!({ "at": "b" }));
+    for stored in [&full, &bare, &elsewhere] {
+        seed(&store, stored).await;
+    }
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#A"), "HOLD", json!({}))).await;
+    let absent = Key::new(format!("{p}#C"), "X");
+
+    let keys = [
+        elsewhere.key.clone(),
+        absent.clone(),
+        full.key.clone(),
+        expired.key.clone(),
+        bare.key.clone(),
+    ];
+    let found = store.batch_get(&keys).await.expect("batch get");
+    assert_eq!(
+        found,
+        vec![elsewhere.clone(), full.clone(), bare.clone()],
+        "live items in key order, absent and expired ones left out"
+    );
+    for found in &found {
+        assert_eq!(
+            get(&store, &found.key).await.as_ref(),
+            Some(found),
+            "every field as get reads it"
+        );
+    }
+    assert_eq!(
+        store.batch_get(&[absent, expired.key]).await,
+        Ok(vec![]),
+        "nothing live"
+    );
+}
+
+async fn batch_get_of_no_keys_is_empty(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    assert_eq!(store.batch_get(&[]).await, Ok(vec![]));
+}
+
+async fn batch_get_invalid_requests(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#P"), "000", json!({}));
+    seed(&store, &stored).await;
+    let too_many: Vec<Key> = (0..=MAX_BATCH_GET_KEYS)
+        .map(|i| Key::new(format!("{p}#P"), format!("{i:03}")))
+        .collect();
+    let twice = vec![
+        stored.key.clone(),
+        Key::new(format!("{p}#P"), "001"),
+        stored.key.clone(),
+    ];
+    for (what, keys) in [
+        ("more than the maximum", too_many),
+        ("one key twice", twice),
+        (
+            "an empty sort key",
+            vec![stored.key.clone(), Key::new(format!("{p}#P"), "")],
+        ),
+        ("an empty partition key", vec![Key::new("", "000")]),
+    ] {
+        let result = store.batch_get(&keys).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidRequest(_))),
+            "{what}: {result:?}"
+        );
+    }
+}
+
+/// A hundred items of 180 kB each: more than the 16 MB one BatchGetItem call returns, so the
+/// DynamoDB adapter must fetch the keys it was told to retry.
+async fn batch_get_of_max_keys_returns_them_all(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let filler = "x".repeat(180_000);
+    let mut stored: Vec<Item> = Vec::with_capacity(MAX_BATCH_GET_KEYS);
+    for i in 0..MAX_BATCH_GET_KEYS {
+        let placed = item(
+            &format!("{p}#P{}", i % 7),
+            &format!("{i:03}"),
+            json!({ "i": i, "filler": filler }),
+        );
+        seed(&store, &placed).await;
+        stored.push(placed);
+    }
+    // Asked for in an order that is neither the table's nor the one they were written in
+    // (37 is prime to 100, so this visits every item once).
+    let wanted: Vec<Item> = (0..MAX_BATCH_GET_KEYS)
+        .map(|i| stored[i * 37 % MAX_BATCH_GET_KEYS].clone())
+        .collect();
+    let keys: Vec<Key> = wanted.iter().map(|item| item.key.clone()).collect();
+    let found = store.batch_get(&keys).await.expect("batch get");
+    let found_keys: Vec<Key> = found.iter().map(|item| item.key.clone()).collect();
+    assert_eq!(found_keys, keys, "every item, in key order");
+    // Not assert_eq: a failure would print 36 MB of filler.
+    assert!(found == wanted, "whole items");
+}
+
+// ---------------------------------------------------------------------------------------------
 // update
 // ---------------------------------------------------------------------------------------------
 
@@ -694,6 +818,261 @@ async fn update_rejects_reserved_attributes(store: Arc<dyn Store>, _clock: Arc<M
         );
     }
     assert_eq!(get(&store, &stored.key).await, Some(stored), "nothing changed");
+}
+
+/// The attributes of `value`, which must be a JSON object.
+fn attrs(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+async fn update_adds_to_and_deletes_from_string_sets(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#U"), "X", json!({ "name": "a" }));
+    seed(&store, &stored).await;
+    let update = |update: Update| {
+        let store = store.clone();
+        let key = stored.key.clone();
+        async move {
+            let updated = store.update(&key, update, Condition::Exists).await.expect("update");
+            assert_eq!(get(&store, &key).await.as_ref(), Some(&updated), "returned as written");
+            updated
+        }
+    };
+
+    let created = update(Update::new().add_to_set("tags", ["b", "a", "b"])).await;
+    assert_eq!(
+        created.attrs,
+        attrs(json!({ "name": "a", "tags": ["a", "b"] })),
+        "created"
+    );
+    assert_eq!(created.version, 1);
+
+    let added = update(Update::new().add_to_set("tags", ["c", "a", "B"])).await;
+    assert_eq!(added.attrs["tags"], json!(["B", "a", "b", "c"]), "the union, ascending");
+
+    let deleted = update(Update::new().delete_from_set("tags", ["b", "z", "B"])).await;
+    assert_eq!(deleted.attrs["tags"], json!(["a", "c"]), "the difference");
+
+    let emptied = update(Update::new().delete_from_set("tags", ["c", "a"])).await;
+    assert_eq!(emptied.attrs, attrs(json!({ "name": "a" })), "no members, no attribute");
+
+    let nothing = update(Update::new().delete_from_set("tags", ["a"])).await;
+    assert_eq!(nothing.attrs, emptied.attrs, "deleting from a missing set does nothing");
+
+    let both = update(
+        Update::new()
+            .add_to_set("one", [""])
+            .add_to_set("two", ["x", "y"])
+            .set("name", "b")
+            .add("n", 2),
+    )
+    .await;
+    assert_eq!(
+        both.attrs,
+        attrs(json!({ "name": "b", "n": 2, "one": [""], "two": ["x", "y"] })),
+        "set operations mix with the others; an empty string is a member like any"
+    );
+    assert_eq!(both.version, 6, "every update bumps the version");
+}
+
+async fn update_set_operations_without_values_only_bump_the_version(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#U"), "X", json!({ "n": 1 }));
+    seed(&store, &stored).await;
+    let none = Vec::<String>::new;
+    let with_set = store
+        .update(&stored.key, Update::new().add_to_set("tags", ["a"]), Condition::Always)
+        .await
+        .expect("add");
+    for (i, update) in [
+        Update::new().add_to_set("tags", none()),
+        Update::new().delete_from_set("tags", none()),
+        Update::new().add_to_set("missing", none()),
+        Update::new().delete_from_set("missing", none()),
+        Update::new()
+            .add_to_set("tags", none())
+            .delete_from_set("missing", none()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let updated = store
+            .update(&stored.key, update.clone(), Condition::Always)
+            .await
+            .unwrap_or_else(|err| panic!("{update:?}: {err}"));
+        assert_eq!(updated.attrs, with_set.attrs, "{update:?} changes no attribute");
+        assert_eq!(
+            updated.version,
+            with_set.version + 1 + i as u64,
+            "{update:?} bumps the version"
+        );
+    }
+}
+
+async fn update_set_operations_naming_an_attribute_twice_are_invalid(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#U"), "X", json!({ "n": 1 }));
+    seed(&store, &stored).await;
+    let stored = store
+        .update(&stored.key, Update::new().add_to_set("tags", ["a"]), Condition::Always)
+        .await
+        .expect("add");
+    for update in [
+        Update::new().add_to_set("tags", ["b"]).delete_from_set("tags", ["a"]),
+        Update::new().add_to_set("tags", ["b"]).add_to_set("tags", ["c"]),
+        Update::new().delete_from_set("tags", ["a"]).remove("tags"),
+        Update::new().set("tags", json!(["b"])).add_to_set("tags", ["c"]),
+        Update::new().add("tags", 1).delete_from_set("tags", ["a"]),
+        Update::new()
+            .add_to_set("tags", Vec::<String>::new())
+            .delete_from_set("tags", ["a"]),
+        Update::new().add_to_set("version", ["a"]),
+        Update::new().delete_from_set("gsi1pk", ["a"]),
+        Update::new().add_to_set("type", Vec::<String>::new()),
+    ] {
+        let result = store.update(&stored.key, update.clone(), Condition::Always).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidRequest(_))),
+            "{update:?}: {result:?}"
+        );
+    }
+    assert_eq!(get(&store, &stored.key).await, Some(stored), "nothing changed");
+}
+
+async fn set_operations_refuse_attributes_that_are_not_sets(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(
+        &format!("{p}#U"),
+        "X",
+        json!({ "list": ["a"], "s": "a", "n": 1, "map": { "a": 1 } }),
+    );
+    seed(&store, &stored).await;
+    // moto applies an update's clauses one by one and keeps those before a failing one, so
+    // only the error is checked here, not what the item holds afterwards.
+    let refused = |update: Update| {
+        let store = store.clone();
+        let key = stored.key.clone();
+        async move {
+            let result = store.update(&key, update.clone(), Condition::Always).await;
+            assert!(
+                matches!(result, Err(StoreError::InvalidRequest(_))),
+                "{update:?}: {result:?}"
+            );
+        }
+    };
+    for name in ["list", "s", "n", "map"] {
+        refused(Update::new().add_to_set(name, ["b"])).await;
+        refused(Update::new().delete_from_set(name, ["a"])).await;
+    }
+
+    let key = &stored.key;
+    store
+        .update(key, Update::new().add_to_set("tags", ["a", "b"]), Condition::Always)
+        .await
+        .expect("a new set");
+    refused(Update::new().add("tags", 1)).await;
+    assert_eq!(
+        store
+            .update(
+                key,
+                Update::new(),
+                Condition::attribute_equals("tags", json!(["a", "b"]))
+            )
+            .await,
+        Err(StoreError::ConditionFailed),
+        "a set never equals a list"
+    );
+
+    // Read and put back, the set becomes a list.
+    let read = get(&store, key).await.expect("stored");
+    assert_eq!(read.attrs["tags"], json!(["a", "b"]));
+    store.put(read.clone(), Condition::Always).await.expect("put back");
+    refused(Update::new().add_to_set("tags", ["c"])).await;
+    store
+        .update(
+            key,
+            Update::new().add("n", 1),
+            Condition::attribute_equals("tags", json!(["a", "b"])),
+        )
+        .await
+        .expect("now a list, equal to an array");
+
+    // And so does a set `set` over.
+    store
+        .update(
+            key,
+            Update::new().remove("tags").add_to_set("other", ["a"]),
+            Condition::Always,
+        )
+        .await
+        .expect("a second set");
+    store
+        .update(key, Update::new().set("other", json!(["a"])), Condition::Always)
+        .await
+        .expect("set over");
+    refused(Update::new().delete_from_set("other", ["a"])).await;
+}
+
+async fn transaction_set_operations_apply_all_or_nothing(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#A"), "X", json!({}));
+    seed(&store, &stored).await;
+    let stored = store
+        .update(
+            &stored.key,
+            Update::new().add_to_set("tags", ["a"]).add_to_set("old", ["x"]),
+            Condition::Always,
+        )
+        .await
+        .expect("seed sets");
+    let other = item(&format!("{p}#B"), "X", json!({ "status": "open" }));
+    seed(&store, &other).await;
+    let actions = |status: &str| {
+        vec![
+            TxAction::Update {
+                key: stored.key.clone(),
+                update: Update::new()
+                    .add_to_set("tags", ["c", "b"])
+                    .delete_from_set("old", ["x"])
+                    .add_to_set("fresh", ["f"]),
+                condition: Condition::VersionEquals(stored.version),
+            },
+            TxAction::Update {
+                key: other.key.clone(),
+                update: Update::new().add_to_set("tags", ["z"]),
+                condition: Condition::attribute_equals("status", status),
+            },
+        ]
+    };
+
+    assert_eq!(
+        store.transact(actions("closed")).await,
+        Err(StoreError::TransactionConditionFailed { index: 1 })
+    );
+    assert_eq!(get(&store, &stored.key).await, Some(stored.clone()), "rolled back");
+    assert_eq!(get(&store, &other.key).await, Some(other.clone()), "rolled back");
+
+    store.transact(actions("open")).await.expect("conditions hold");
+    let updated = get(&store, &stored.key).await.expect("kept");
+    assert_eq!(updated.attrs, attrs(json!({ "tags": ["a", "b", "c"], "fresh": ["f"] })));
+    assert_eq!(updated.version, stored.version + 1);
+    let other_now = get(&store, &other.key).await.expect("kept");
+    assert_eq!(other_now.attrs, attrs(json!({ "status": "open", "tags": ["z"] })));
+    assert_eq!(other_now.version, 1);
+
+    let invalid = vec![TxAction::Update {
+        key: stored.key.clone(),
+        update: Update::new().add_to_set("tags", ["d"]).delete_from_set("tags", ["a"]),
+        condition: Condition::Always,
+    }];
+    assert!(matches!(
+        store.transact(invalid).await,
+        Err(StoreError::InvalidRequest(_))
+    ));
+    assert_eq!(get(&store, &stored.key).await, Some(updated), "nothing changed");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1462,4 +1841,74 @@ async fn concurrent_adds_all_apply(store: Arc<dyn Store>, _clock: Arc<ManualCloc
     let stored = get(&store, &counter.key).await.expect("counter");
     assert_eq!(stored.attrs.get("n"), Some(&json!(TASKS)));
     assert_eq!(stored.version, TASKS as u64);
+}
+
+async fn concurrent_set_adds_all_apply(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    const TASKS: usize = 20;
+    let p = unique();
+    let stored = item(&format!("{p}#SET"), "X", json!({}));
+    seed(&store, &stored).await;
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|i| {
+            let store = store.clone();
+            let barrier = barrier.clone();
+            let key = stored.key.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .update(
+                        &key,
+                        Update::new().add_to_set("members", [format!("m{i:02}")]),
+                        Condition::Exists,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for task in futures::future::join_all(tasks).await {
+        task.expect("task").expect("every add applies");
+    }
+    let found = get(&store, &stored.key).await.expect("stored");
+    let expected: Vec<Value> = (0..TASKS).map(|i| json!(format!("m{i:02}"))).collect();
+    assert_eq!(found.attrs.get("members"), Some(&Value::Array(expected)));
+    assert_eq!(found.version, TASKS as u64);
+}
+
+/// The maintenance scan: every live item of the kind, across partitions, once, through pages;
+/// other kinds and expired items left out.
+async fn scan_pages_through_the_live_items_of_one_kind(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    // A kind of this case's own, so other cases' items (a shared table) never show.
+    let kind = format!("scanned-{}", unique());
+    let mut expected = BTreeSet::new();
+    for n in 0..7 {
+        let it = Item::new(Key::new(format!("{}#S{n}", unique()), "ONE"), &kind, &json!({"n": n})).unwrap();
+        seed(&store, &it).await;
+        expected.insert(it.key.clone());
+    }
+    seed(&store, &item(&format!("{}#S", unique()), "OTHER", json!({}))).await;
+    let expired = Item::new(Key::new(format!("{}#S", unique()), "GONE"), &kind, &json!({})).unwrap();
+    seed_expired(&store, &clock, expired).await;
+
+    let mut seen = Vec::new();
+    let mut start = None;
+    for _ in 0..1000 {
+        let page = store.scan(&kind, start.take(), 3).await.expect("a scan page");
+        seen.extend(page.items.into_iter().map(|it| {
+            assert_eq!(it.kind, kind);
+            it.key
+        }));
+        match page.next {
+            Some(next) => start = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), expected.len(), "each item once");
+    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
+    for limit in [0, 1001] {
+        assert!(matches!(
+            store.scan(&kind, None, limit).await,
+            Err(StoreError::InvalidRequest(_))
+        ));
+    }
 }

@@ -6,12 +6,18 @@
 //! ([`shared::store`]), which `tests/tests/store_conformance.rs` runs against this adapter
 //! and the DynamoDB one alike.
 //!
+//! JSON has no sets, so a string set is stored as its sorted array of members and the `sets`
+//! column (a JSON array) names the attributes that are sets. Without it a set could not be
+//! told from a list, and this adapter would accept set operations on lists (or a list equal
+//! to a set) that DynamoDB refuses.
+//!
 //! One connection behind a mutex serves every caller: SQLite allows one writer at a time
 //! anyway, and holding the mutex across "read the current item, check the condition, write"
 //! is what makes conditional writes atomic between the tasks of one process. Each write also
 //! runs in a `BEGIN IMMEDIATE` transaction so that a second process on the same file cannot
 //! slip in between the read and the write.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -23,7 +29,7 @@ use serde_json::{Map, Value};
 use shared::clock::Clock;
 use shared::store::{
     Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, Update,
-    validate_attributes, validate_transaction,
+    validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
 };
 
 /// How long a write waits for another process's lock on the file before giving up.
@@ -44,6 +50,7 @@ CREATE TABLE IF NOT EXISTS items (
     ttl INTEGER,
     version INTEGER NOT NULL,
     attrs TEXT NOT NULL,
+    sets TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 -- pk and sk close each index so that a GSI query can walk ties in (pk, sk) order and
@@ -52,8 +59,8 @@ CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk);
 CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk);
 ";
 
-/// Every column of `items`, in the order [`read_item`] expects.
-const COLUMNS: &str = "pk, sk, type, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, version, attrs";
+/// Every column of `items`, in the order [`read_row`] expects.
+const COLUMNS: &str = "pk, sk, type, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, version, attrs, sets";
 
 /// The store port on a SQLite database: a file for the local API, memory for tests.
 ///
@@ -103,8 +110,9 @@ impl SqliteStore {
         Self::with_connection(conn, clock)
     }
 
-    fn with_connection(conn: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+    fn with_connection(mut conn: Connection, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        add_sets_column(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             clock,
@@ -133,13 +141,46 @@ impl SqliteStore {
     }
 }
 
+/// Adds the `sets` column to a database file made before string sets existed (its items have
+/// none). Under a write lock, so that two processes opening one old file cannot both add it.
+fn add_sets_column(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let present: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('items') WHERE name = 'sets')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(unavailable)?;
+    if !present {
+        tx.execute_batch("ALTER TABLE items ADD COLUMN sets TEXT NOT NULL DEFAULT '[]'")
+            .map_err(unavailable)?;
+    }
+    tx.commit().map_err(unavailable)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         validate_key(key)?;
         let key = key.clone();
-        self.run(move |conn, now| Ok(load(conn, &key)?.filter(|item| item.is_live(now))))
-            .await
+        self.run(move |conn, now| {
+            Ok(load(conn, &key)?
+                .map(|stored| stored.item)
+                .filter(|item| item.is_live(now)))
+        })
+        .await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        validate_batch_get(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = keys.to_vec();
+        self.run(move |conn, now| load_many(conn, &keys, now)).await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -153,7 +194,8 @@ impl Store for SqliteStore {
             if !holds(&condition, current.as_ref(), now) {
                 return Err(StoreError::ConditionFailed);
             }
-            write(&tx, &item)?;
+            // A put never makes sets (see the port's rules): its arrays are lists.
+            write(&tx, &Stored::without_sets(item))?;
             tx.commit().map_err(unavailable)
         })
         .await
@@ -169,13 +211,15 @@ impl Store for SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
             let current = load(&tx, &key)?;
-            let Some(current) = current.filter(|item| item.is_live(now) && holds(&condition, Some(item), now)) else {
+            let Some(current) =
+                current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
+            else {
                 return Err(StoreError::ConditionFailed);
             };
             let updated = apply_update(current, &update)?;
             write(&tx, &updated)?;
             tx.commit().map_err(unavailable)?;
-            Ok(updated)
+            Ok(updated.item)
         })
         .await
     }
@@ -233,11 +277,11 @@ impl Store for SqliteStore {
                         if !holds(&condition, current.as_ref(), now) {
                             return Err(failed);
                         }
-                        writes.push(Write::Put(item));
+                        writes.push(Write::Put(Stored::without_sets(item)));
                     }
                     TxAction::Update { update, condition, .. } => {
                         let Some(current) =
-                            current.filter(|item| item.is_live(now) && holds(&condition, Some(item), now))
+                            current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
                         else {
                             return Err(failed);
                         };
@@ -271,12 +315,78 @@ impl Store for SqliteStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         self.run(move |conn, now| run_query(conn, &query, now)).await
     }
+
+    async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
+        if !(1..=MAX_QUERY_LIMIT).contains(&limit) {
+            return Err(StoreError::InvalidRequest(format!(
+                "a scan examines 1..={MAX_QUERY_LIMIT} items, not {limit}"
+            )));
+        }
+        let kind = kind.to_owned();
+        self.run(move |conn, now| run_scan(conn, &kind, start.as_ref(), limit, now))
+            .await
+    }
+}
+
+/// One page of a scan for `kind`, in primary-key order, resuming after `start`.
+fn run_scan(
+    conn: &Connection,
+    kind: &str,
+    start: Option<&ResumeKey>,
+    limit: u32,
+    now: i64,
+) -> Result<Page, StoreError> {
+    let (pk, sk) = match start {
+        Some(start) => match (start.0.get("pk"), start.0.get("sk")) {
+            (Some(pk), Some(sk)) => (pk.clone(), sk.clone()),
+            _ => return Err(StoreError::InvalidRequest("resume key lacks `pk` or `sk`".into())),
+        },
+        // Below every non-empty key.
+        None => (String::new(), String::new()),
+    };
+    let sql = format!("SELECT {COLUMNS} FROM items WHERE type = ?1 AND (pk, sk) > (?2, ?3) ORDER BY pk, sk LIMIT ?4");
+    let mut statement = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let rows = statement
+        .query_map(params![kind, pk, sk, i64::from(limit) + 1], read_row)
+        .map_err(unavailable)?
+        .collect::<Result<Vec<Row>, _>>()
+        .map_err(unavailable)?;
+    let more = rows.len() > limit as usize;
+    let examined = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|row| into_stored(row).map(|stored| stored.item))
+        .collect::<Result<Vec<Item>, _>>()?;
+    let next = if more {
+        examined.last().map(|item| resume_key(Index::Table, item))
+    } else {
+        None
+    };
+    let items = examined.into_iter().filter(|item| item.is_live(now)).collect();
+    Ok(Page { items, next })
 }
 
 /// A write of a transaction, held back until every condition has been checked.
 enum Write {
-    Put(Item),
+    Put(Stored),
     Delete(Key),
+}
+
+/// An item as this adapter stores it: the item, and which of its attributes are string sets.
+#[derive(Debug, Clone, PartialEq)]
+struct Stored {
+    item: Item,
+    sets: BTreeSet<String>,
+}
+
+impl Stored {
+    /// An item written whole, whose arrays are all lists.
+    fn without_sets(item: Item) -> Self {
+        Self {
+            item,
+            sets: BTreeSet::new(),
+        }
+    }
 }
 
 fn unavailable(err: rusqlite::Error) -> StoreError {
@@ -284,17 +394,44 @@ fn unavailable(err: rusqlite::Error) -> StoreError {
 }
 
 /// The stored item at `key`, live or not.
-fn load(conn: &Connection, key: &Key) -> Result<Option<Item>, StoreError> {
+fn load(conn: &Connection, key: &Key) -> Result<Option<Stored>, StoreError> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"))
         .map_err(unavailable)?
         .query_row(params![key.pk, key.sk], read_row)
         .optional()
         .map_err(unavailable)?
-        .map(into_item)
+        .map(into_stored)
         .transpose()
 }
 
-/// The columns of one row, before the checks [`into_item`] makes.
+/// The live items at `keys` (distinct, at least one), in the order of `keys`, in one statement
+/// that looks each key up on the primary key.
+fn load_many(conn: &Connection, keys: &[Key], now: i64) -> Result<Vec<Item>, StoreError> {
+    // Not cached: the text differs with each number of keys, up to a hundred of them.
+    let mut statement = conn.prepare(&load_many_sql(keys.len())).map_err(unavailable)?;
+    let values = keys.iter().flat_map(|key| [&key.pk, &key.sk]);
+    let mut found = statement
+        .query_map(params_from_iter(values), read_row)
+        .map_err(unavailable)?
+        .map(|row| {
+            let item = into_stored(row.map_err(unavailable)?)?.item;
+            Ok((item.key.clone(), item))
+        })
+        .collect::<Result<HashMap<Key, Item>, StoreError>>()?;
+    Ok(keys
+        .iter()
+        .filter_map(|key| found.remove(key))
+        .filter(|item| item.is_live(now))
+        .collect())
+}
+
+/// The statement of [`load_many`] for `count` keys, bound as `pk, sk` pairs.
+fn load_many_sql(count: usize) -> String {
+    let rows = vec!["(?, ?)"; count].join(", ");
+    format!("SELECT {COLUMNS} FROM items WHERE (pk, sk) IN (VALUES {rows})")
+}
+
+/// The columns of one row, before the checks [`into_stored`] makes.
 struct Row {
     pk: String,
     sk: String,
@@ -304,6 +441,7 @@ struct Row {
     ttl: Option<i64>,
     version: i64,
     attrs: String,
+    sets: String,
 }
 
 /// Reads a row selected with [`COLUMNS`].
@@ -317,19 +455,22 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         ttl: row.get(7)?,
         version: row.get(8)?,
         attrs: row.get(9)?,
+        sets: row.get(10)?,
     })
 }
 
-fn into_item(row: Row) -> Result<Item, StoreError> {
+fn into_stored(row: Row) -> Result<Stored, StoreError> {
     let invalid = |what: String| StoreError::InvalidItem(format!("{} {}: {what}", row.pk, row.sk));
     let version = u64::try_from(row.version).map_err(|_| invalid(format!("negative version {}", row.version)))?;
     let attrs: Map<String, Value> =
         serde_json::from_str(&row.attrs).map_err(|err| invalid(format!("attributes are not a JSON object: {err}")))?;
+    let sets: BTreeSet<String> = serde_json::from_str(&row.sets)
+        .map_err(|err| invalid(format!("`sets` is not a JSON array of names: {err}")))?;
     let index_key = |(pk, sk): (Option<String>, Option<String>)| match (pk, sk) {
         (Some(pk), Some(sk)) => Some(IndexKey { pk, sk }),
         _ => None,
     };
-    Ok(Item {
+    let item = Item {
         key: Key { pk: row.pk, sk: row.sk },
         kind: row.kind,
         gsi1: index_key(row.gsi1),
@@ -337,16 +478,19 @@ fn into_item(row: Row) -> Result<Item, StoreError> {
         ttl: row.ttl,
         version,
         attrs,
-    })
+    };
+    Ok(Stored { item, sets })
 }
 
-/// Stores `item` whole, replacing whatever was at its key.
-fn write(conn: &Connection, item: &Item) -> Result<(), StoreError> {
+/// Stores `stored` whole, replacing whatever was at its key.
+fn write(conn: &Connection, stored: &Stored) -> Result<(), StoreError> {
+    let item = &stored.item;
     let version = i64::try_from(item.version)
         .map_err(|_| StoreError::InvalidRequest(format!("version {} is too large to store", item.version)))?;
     let attrs = serde_json::to_string(&item.attrs).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
+    let sets = serde_json::to_string(&stored.sets).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
     conn.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     ))
     .map_err(unavailable)?
     .execute(params![
@@ -360,6 +504,7 @@ fn write(conn: &Connection, item: &Item) -> Result<(), StoreError> {
         item.ttl,
         version,
         attrs,
+        sets,
     ])
     .map_err(unavailable)?;
     Ok(())
@@ -374,17 +519,20 @@ fn remove(conn: &Connection, key: &Key) -> Result<(), StoreError> {
 }
 
 /// Whether `condition` holds for `current` (the stored item, live or not) at `now`.
-fn holds(condition: &Condition, current: Option<&Item>, now: i64) -> bool {
-    let live = current.filter(|item| item.is_live(now));
+fn holds(condition: &Condition, current: Option<&Stored>, now: i64) -> bool {
+    let live = current.filter(|stored| stored.item.is_live(now));
     match condition {
         Condition::Always => true,
         Condition::Absent => live.is_none(),
         Condition::Exists => live.is_some(),
-        Condition::VersionEquals(version) => live.is_some_and(|item| item.version == *version),
+        Condition::VersionEquals(version) => live.is_some_and(|stored| stored.item.version == *version),
+        // A condition's value is never a set (JSON has none), and DynamoDB never finds a set
+        // equal to a list.
         Condition::AttributeEquals { name, value } => live
-            .and_then(|item| item.attrs.get(name))
+            .filter(|stored| !stored.sets.contains(name))
+            .and_then(|stored| stored.item.attrs.get(name))
             .is_some_and(|stored| json_equal(stored, value)),
-        Condition::AttributeAbsent(name) => live.is_some_and(|item| !item.attrs.contains_key(name)),
+        Condition::AttributeAbsent(name) => live.is_some_and(|stored| !stored.item.attrs.contains_key(name)),
     }
 }
 
@@ -446,38 +594,28 @@ fn validate_condition(condition: &Condition) -> Result<(), StoreError> {
     }
 }
 
-/// Refuses what DynamoDB refuses in an update: reserved names, and one attribute named
-/// twice (DynamoDB: "two document paths overlap").
+/// Refuses what DynamoDB refuses in an update before it looks at the item: reserved names, one
+/// attribute named twice (DynamoDB: "two document paths overlap"), empty index keys.
 fn validate_update(update: &Update) -> Result<(), StoreError> {
-    let names: Vec<&String> = update
-        .set
-        .iter()
-        .map(|(name, _)| name)
-        .chain(&update.remove)
-        .chain(update.add.iter().map(|(name, _)| name))
-        .collect();
-    validate_attributes(names.iter().copied())?;
+    validate_update_attributes(update)?;
     for index_key in [&update.gsi1, &update.gsi2].into_iter().flatten().flatten() {
         validate_index_key(index_key)?;
-    }
-    let mut seen = std::collections::HashSet::with_capacity(names.len());
-    for name in names {
-        if !seen.insert(name) {
-            return Err(StoreError::InvalidRequest(format!(
-                "one update names attribute `{name}` twice"
-            )));
-        }
     }
     Ok(())
 }
 
-/// `item` with `update` applied and its version bumped.
-fn apply_update(mut item: Item, update: &Update) -> Result<Item, StoreError> {
+/// `stored` with `update` applied and its version bumped. Every attribute is named once (see
+/// [`validate_update`]), so the order the operations apply in does not matter.
+fn apply_update(stored: Stored, update: &Update) -> Result<Stored, StoreError> {
+    let Stored { mut item, mut sets } = stored;
+    // Whatever `set` writes is a list or a scalar, never a set.
     for (name, value) in &update.set {
         item.attrs.insert(name.clone(), value.clone());
+        sets.remove(name);
     }
     for name in &update.remove {
         item.attrs.remove(name);
+        sets.remove(name);
     }
     for (name, by) in &update.add {
         let current = match item.attrs.get(name) {
@@ -490,6 +628,29 @@ fn apply_update(mut item: Item, update: &Update) -> Result<Item, StoreError> {
             .checked_add(*by)
             .ok_or_else(|| StoreError::InvalidRequest(format!("adding {by} to `{name}` overflows")))?;
         item.attrs.insert(name.clone(), Value::from(sum));
+    }
+    // An operation without members changes nothing, as the DynamoDB adapter leaves it out.
+    for (name, members) in update.add_to_set.iter().filter(|(_, members)| !members.is_empty()) {
+        let mut set = current_set(&item, &sets, name)?.unwrap_or_default();
+        set.extend(members.iter().cloned());
+        item.attrs.insert(name.clone(), set_value(set));
+        sets.insert(name.clone());
+    }
+    for (name, members) in update.delete_from_set.iter().filter(|(_, members)| !members.is_empty()) {
+        // Deleting from a missing attribute is no error in DynamoDB.
+        let Some(mut set) = current_set(&item, &sets, name)? else {
+            continue;
+        };
+        for member in members {
+            set.remove(member);
+        }
+        // DynamoDB has no empty sets: the last member out takes the attribute with it.
+        if set.is_empty() {
+            item.attrs.remove(name);
+            sets.remove(name);
+        } else {
+            item.attrs.insert(name.clone(), set_value(set));
+        }
     }
     if let Some(gsi1) = &update.gsi1 {
         item.gsi1 = gsi1.clone();
@@ -504,7 +665,32 @@ fn apply_update(mut item: Item, update: &Update) -> Result<Item, StoreError> {
         .version
         .checked_add(1)
         .ok_or_else(|| StoreError::InvalidRequest("version overflows".into()))?;
-    Ok(item)
+    Ok(Stored { item, sets })
+}
+
+/// The members of string set `name` of `item`, `None` when it has no such attribute. An
+/// attribute that is not a set is refused, as DynamoDB refuses a set operation on it.
+fn current_set(item: &Item, sets: &BTreeSet<String>, name: &str) -> Result<Option<BTreeSet<String>>, StoreError> {
+    let Some(value) = item.attrs.get(name) else {
+        return Ok(None);
+    };
+    let not_a_set = || StoreError::InvalidRequest(format!("attribute `{name}` is not a string set"));
+    if !sets.contains(name) {
+        return Err(not_a_set());
+    }
+    let Value::Array(members) = value else {
+        return Err(not_a_set());
+    };
+    members
+        .iter()
+        .map(|member| member.as_str().map(str::to_owned).ok_or_else(not_a_set))
+        .collect::<Result<BTreeSet<String>, _>>()
+        .map(Some)
+}
+
+/// A set as it reads back: its members in ascending order (a `BTreeSet` iterates so).
+fn set_value(set: BTreeSet<String>) -> Value {
+    Value::Array(set.into_iter().map(Value::String).collect())
 }
 
 /// The key and sort columns of an index.
@@ -600,7 +786,7 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, StoreEr
     let examined = rows
         .into_iter()
         .take(query.limit as usize)
-        .map(into_item)
+        .map(|row| into_stored(row).map(|stored| stored.item))
         .collect::<Result<Vec<Item>, _>>()?;
     // The resume key is the last item examined even when it has expired, so that the next
     // page starts after it (DynamoDB's LastEvaluatedKey does the same).
@@ -728,6 +914,62 @@ mod tests {
             .await;
         assert!(matches!(err, Err(StoreError::InvalidRequest(_))), "{err:?}");
         assert_eq!(store.get(&Key::new("p", "s")).await.unwrap(), Some(thing));
+    }
+
+    #[test]
+    fn batch_get_looks_keys_up_on_the_primary_key() {
+        let store = SqliteStore::open_temporary(clock()).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", load_many_sql(3)))
+            .unwrap()
+            .query_map(params_from_iter(["a", "1", "a", "2", "b", "1"]), |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING PRIMARY KEY (pk=? AND sk=?)")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|step| step.starts_with("SCAN items")), "{plan:?}");
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_sets_gets_the_sets_column() {
+        let dir = std::env::temp_dir().join(format!("roost-sqlite-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE items (pk TEXT NOT NULL, sk TEXT NOT NULL, type TEXT NOT NULL, gsi1pk TEXT,
+                     gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT, ttl INTEGER, version INTEGER NOT NULL,
+                     attrs TEXT NOT NULL, PRIMARY KEY (pk, sk)) WITHOUT ROWID;
+                 INSERT INTO items VALUES ('p', 's', 'thing', NULL, NULL, NULL, NULL, NULL, 0, '{\"n\":1}');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path, clock()).unwrap();
+        let key = Key::new("p", "s");
+        assert_eq!(store.get(&key).await.unwrap(), Some(item("p", "s")));
+        let updated = store
+            .update(&key, Update::new().add_to_set("tags", ["a"]), Condition::Always)
+            .await
+            .unwrap();
+        assert_eq!(updated.attrs["tags"], serde_json::json!(["a"]));
+        drop(store);
+        // Opening again finds the column there and keeps the set.
+        let store = SqliteStore::open(&path, clock()).unwrap();
+        let updated = store
+            .update(&key, Update::new().add_to_set("tags", ["b"]), Condition::Always)
+            .await
+            .unwrap();
+        assert_eq!(updated.attrs["tags"], serde_json::json!(["a", "b"]));
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]

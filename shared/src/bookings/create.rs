@@ -18,7 +18,7 @@ use crate::error::{ApiError, FieldError, Problems};
 use crate::http::Request;
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
 use crate::properties::calendar::{self, day, parse_date, state};
-use crate::properties::{self, Property};
+use crate::properties::{self, Property, availability};
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Item, StoreError, TxAction, Update};
 
@@ -150,10 +150,15 @@ fn actions(
         item: booking.to_item()?,
         condition: Condition::Absent,
     });
-    // Counts the booking against deleting the property, and fails if it was deleted.
+    // Counts the booking against deleting the property, and fails if it was deleted; the
+    // holds show in the property's own view of its nights too.
     actions.push(TxAction::Update {
         key: keys::property(&booking.property_id),
-        update: Update::new().add("openBookings", 1),
+        update: availability::hold(
+            Update::new().add("openBookings", 1),
+            &booking.stay(),
+            booking.hold_expires_at.timestamp(),
+        ),
         condition: Condition::AttributeAbsent("deletedAt".to_owned()),
     });
     actions.push(deadlines::schedule(&Deadline {

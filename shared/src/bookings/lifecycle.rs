@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::events::{Event, EventType, Queue};
 use crate::money::Money;
 use crate::outbox;
+use crate::properties::availability;
 use crate::properties::calendar::{self, state};
 use crate::store::keys;
 use crate::store::{Condition, StoreError, TxAction, Update};
@@ -221,25 +222,48 @@ where
             item,
             condition: Condition::VersionEquals(version),
         });
-        for (_, night) in &ours {
+        // The property's own view of its nights moves with the night items (see
+        // `properties::availability`), in the same update as its counter.
+        let mut property = Update::new();
+        let mut property_changes = false;
+        let mut booked = Vec::new();
+        for (date, night) in &ours {
             let is_ours = Condition::attribute_equals("bookingId", current.id.clone());
             if step.transition.releases_nights() {
                 actions.push(TxAction::Delete {
                     key: night.key.clone(),
                     condition: is_ours,
                 });
+                if night.ttl.is_none() {
+                    booked.push(*date);
+                }
             } else if paying {
                 actions.push(TxAction::Update {
                     key: night.key.clone(),
                     update: Update::new().set("state", state::BOOKED).remove("holdUntil").ttl(None),
                     condition: is_ours,
                 });
+                booked.push(*date);
             }
         }
+        let hold_end = current.hold_expires_at.timestamp();
+        if step.transition.releases_nights() {
+            // Lapsed holds are no longer live night items, so their entries go by the
+            // booking's own hold end.
+            property = availability::free(availability::release_holds(property, &current.stay(), hold_end), booked);
+            property_changes = true;
+        } else if paying {
+            property = availability::take(availability::release_holds(property, &current.stay(), hold_end), booked);
+            property_changes = true;
+        }
         if current.status.is_open() && !to.is_open() {
+            property = property.add("openBookings", -1);
+            property_changes = true;
+        }
+        if property_changes {
             actions.push(TxAction::Update {
                 key: keys::property(&current.property_id),
-                update: Update::new().add("openBookings", -1),
+                update: property,
                 condition: Condition::Exists,
             });
         }

@@ -210,6 +210,16 @@ struct PropertyPage {
     next_cursor: Option<String>,
 }
 
+/// A page of search results.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct SearchPage {
+    items: Vec<crate::properties::search::SearchResult>,
+    /// Opaque; pass back as `cursor` for the next page. `null` once nothing more matches.
+    next_cursor: Option<String>,
+}
+
 #[utoipa::path(post, path = "/properties", tag = "properties", request_body = PropertyInput, security(("bearer" = [])),
     responses(
         (status = 201, description = "Listed", body = PropertyView),
@@ -269,16 +279,22 @@ fn delete_property() {}
 fn list_my_properties() {}
 
 #[utoipa::path(get, path = "/properties", tag = "properties",
-    description = "Search one place. Results come in ascending nightly price, then id. Each request examines at most 60 \
-candidates of the place, so a page may hold fewer than `limit` items while `nextCursor` is set: keep following it; \
-`nextCursor` is null only once the place has no more candidates. A cursor works only with the query it came from \
-(same filters; `limit` may change): another query's cursor is 400.",
+    description = "Search one place: a `city`, a circle (`near` with `radiusKm`) or a map box (`bbox`); exactly one. Results \
+come in ascending nightly price, then id, for every kind of place. Each request examines a bounded number of candidates \
+(240), so a page may hold fewer than `limit` items while `nextCursor` is set: keep following it; `nextCursor` is null \
+only once nothing more matches. A cursor works only with the query it came from (same place and filters; `limit` may \
+change): another query's cursor is 400. A property without a `location` is found by city only.",
     params(
-        ("city" = String, Query, description = "Required; matched case- and accent-insensitively (`zurich` finds `Zürich`)"),
-        ("country" = String, Query, description = "Required; ISO 3166-1 alpha-2"),
+        ("city" = Option<String>, Query, description = "A city, matched case- and accent-insensitively (`zurich` finds `Zürich`), in every country unless `country` narrows it"),
+        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2; only with city (alone: 422)"),
+        ("near" = Option<String>, Query, description = "`<lat>,<lng>`: properties within `radiusKm` of this point, each with `distanceKm`. Not two numbers: 400; out of range: 422"),
+        ("radiusKm" = Option<f64>, Query, description = "With near: 0.1..100 km, default 10. Not a number: 400; out of range or without near: 422"),
+        ("bbox" = Option<String>, Query, description = "`<minLng>,<minLat>,<maxLng>,<maxLat>`: a map viewport, at most 500 km on its longer side; `minLng > maxLng` crosses the antimeridian. Not four numbers: 400; out of range, minLat above maxLat or too large: 422"),
         ("checkIn" = Option<String>, Query, description = "YYYY-MM-DD, with checkOut: only properties free every night of the stay and whose min/max nights allow it. Not a date: 400"),
         ("checkOut" = Option<String>, Query, description = "YYYY-MM-DD, after checkIn (not a night itself). Not a date: 400"),
         ("guests" = Option<u32>, Query, description = "Keeps properties with maxGuests at least this (1 or more)"),
+        ("bedrooms" = Option<u32>, Query, description = "Keeps properties with at least this many bedrooms"),
+        ("amenities" = Option<String>, Query, description = "Comma-separated: keeps properties that list every one of them (case-insensitive)"),
         ("minPrice" = Option<i64>, Query, description = "Nightly price at least this many minor units (inclusive)"),
         ("maxPrice" = Option<i64>, Query, description = "Nightly price at most this many minor units (inclusive)"),
         ("currency" = Option<String>, Query, description = "ISO 4217: only properties priced in it"),
@@ -286,9 +302,9 @@ candidates of the place, so a page may hold fewer than `limit` items while `next
         ("cursor" = Option<String>, Query, description = "From the previous page's nextCursor"),
     ),
     responses(
-        (status = 200, description = "Matching properties", body = PropertyPage),
-        (status = 400, description = "A malformed number, date, limit or cursor (each named), or a cursor of another query", body = ErrorResponse),
-        (status = 422, description = "Missing city or country, unknown country or currency, guests below 1, a price out of range or maxPrice below minPrice, only one of checkIn/checkOut, checkOut not after checkIn: all named", body = ErrorResponse),
+        (status = 200, description = "Matching properties", body = SearchPage),
+        (status = 400, description = "A malformed number, coordinate, date, limit or cursor (each named), or a cursor of another query", body = ErrorResponse),
+        (status = 422, description = "No place or more than one kind of place (city, near, bbox named), country without city, radiusKm without near, a coordinate, radius or box out of range, unknown country or currency, guests below 1, bedrooms below 0, too many or too long amenities, a price out of range or maxPrice below minPrice, only one of checkIn/checkOut, checkOut not after checkIn: all named", body = ErrorResponse),
     ))]
 #[allow(dead_code)]
 fn search_properties() {}

@@ -11,13 +11,14 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::availability;
 use super::model::Property;
 use crate::App;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError, Problems};
 use crate::money::Money;
 use crate::store::keys::{self, NIGHT_PREFIX, kind};
-use crate::store::{Condition, Index, Item, Query, SortKeyRange, StoreError, TxAction};
+use crate::store::{Condition, Index, Item, Query, SortKeyRange, StoreError, TxAction, Update};
 
 /// Most nights one calendar read covers.
 pub const MAX_CALENDAR_NIGHTS: i64 = 366;
@@ -353,6 +354,18 @@ pub async fn set_blocks(
         if actions.is_empty() {
             return render(app, &property, &range).await;
         }
+        // The property's own view of its nights, after the nights (so that a failing index
+        // still names one of `dates`).
+        let view = if blocked {
+            availability::take(Update::new(), dates.iter().copied())
+        } else {
+            availability::free(Update::new(), dates.iter().copied())
+        };
+        actions.push(TxAction::Update {
+            key: keys::property(&property.id),
+            update: view,
+            condition: Condition::Exists,
+        });
         match app.store.transact(actions).await {
             Ok(()) => return render(app, &property, &range).await,
             // A night changed since the read (a booking held it, another request blocked or

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::model::{Address, CancellationPolicy, Property};
 use crate::error::Problems;
+use crate::geo::Point;
 use crate::money::{Money, MoneyInput};
 use crate::place::parse_country;
 
@@ -48,6 +49,50 @@ pub struct PropertyInput {
     pub instant_book: Option<bool>,
     /// `flexible`, `moderate`, `firm` or `strict`.
     pub cancellation_policy: Option<String>,
+    /// Where the property is on a map; `null` in a patch removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<LocationInput>)]
+    pub location: Option<Option<LocationInput>>,
+}
+
+/// A position as a request carries it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    /// Latitude, -90..90.
+    pub lat: Option<f64>,
+    /// Longitude, -180..180.
+    pub lng: Option<f64>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`: remove it) from one left out (`None`: keep it).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A location's fields, each checked and named (`location.lat`, `location.lng`).
+fn location(input: &LocationInput, problems: &mut Problems) -> Option<Point> {
+    let lat = problems.required("location.lat", input.lat);
+    let lng = problems.required("location.lng", input.lng);
+    let lat = lat.filter(|lat| {
+        let ok = (-90.0..=90.0).contains(lat);
+        if !ok {
+            problems.add("location.lat", "must be -90..90");
+        }
+        ok
+    });
+    let lng = lng.filter(|lng| {
+        let ok = (-180.0..=180.0).contains(lng);
+        if !ok {
+            problems.add("location.lng", "must be -180..180");
+        }
+        ok
+    });
+    Point::new(lat?, lng?)
 }
 
 /// The writable fields of a property, parsed.
@@ -70,6 +115,7 @@ pub struct Listing {
     pub check_out_time: String,
     pub instant_book: bool,
     pub cancellation_policy: CancellationPolicy,
+    pub location: Option<Point>,
 }
 
 impl Listing {
@@ -93,6 +139,7 @@ impl Listing {
             check_out_time: property.check_out_time.clone(),
             instant_book: property.instant_book,
             cancellation_policy: property.cancellation_policy,
+            location: property.location,
         }
     }
 }
@@ -234,6 +281,11 @@ impl PropertyInput {
         let max_nights = self
             .max_nights
             .and_then(|v| problems.check("maxNights", count(v, 1, MAX_NIGHTS_LIMIT)));
+        let position = match &self.location {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(input)) => location(input, problems).map(Some),
+        };
 
         // Rules between fields, on the values the result will have, checked before anything
         // below gives up on a missing field so that every bad field is named.
@@ -300,6 +352,10 @@ impl PropertyInput {
             cancellation_policy: policy
                 .or_else(|| base.map(|b| b.cancellation_policy))
                 .unwrap_or(CancellationPolicy::Moderate),
+            location: match position {
+                Some(position) => position,
+                None => base.and_then(|b| b.location),
+            },
         };
         Some(listing)
     }

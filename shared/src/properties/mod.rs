@@ -1,7 +1,10 @@
 //! Properties: hosts list and manage them; anyone reads them, searches them and reads their
 //! calendars.
 
+pub mod availability;
+pub mod backfill;
 pub mod calendar;
+pub mod index;
 pub mod input;
 pub mod model;
 pub mod search;
@@ -15,7 +18,7 @@ use crate::App;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problems};
 use crate::store::keys::{self};
-use crate::store::{Condition, Index, Query, StoreError, Update};
+use crate::store::{Condition, Index, Query, StoreError, TxAction, Update};
 
 const NOT_FOUND: ApiError = ApiError::NotFound("property not found");
 
@@ -71,7 +74,29 @@ fn build(id: String, host_id: String, listing: Listing, created_at: DateTime<Utc
         deleted_at: None,
         open_bookings: 0,
         rating: Default::default(),
+        location: listing.location,
+        taken_nights: Vec::new(),
+        held_nights: Vec::new(),
     }
+}
+
+/// Writes a property's change with its map entries: one transaction, or a single write (half
+/// the cost) for a property with no entries to move. Either way a failed condition reads as
+/// the transaction's, at the position of the action.
+async fn commit(app: &App, mut actions: Vec<TxAction>) -> Result<(), StoreError> {
+    if actions.len() != 1 {
+        return app.store.transact(actions).await;
+    }
+    let single = match actions.pop() {
+        Some(TxAction::Put { item, condition }) => app.store.put(item, condition).await,
+        Some(TxAction::Update { key, update, condition }) => app.store.update(&key, update, condition).await.map(drop),
+        Some(other) => app.store.transact(vec![other]).await,
+        None => Ok(()),
+    };
+    single.map_err(|err| match err {
+        StoreError::ConditionFailed => StoreError::TransactionConditionFailed { index: 0 },
+        other => other,
+    })
 }
 
 /// Lists a new property for a host (`403` for a user without the host role).
@@ -91,7 +116,12 @@ pub async fn create(app: &App, principal: &Principal, input: PropertyInput) -> R
         now,
         now,
     );
-    app.store.put(property.to_item()?, Condition::Absent).await?;
+    let mut actions = vec![TxAction::Put {
+        item: property.to_item()?,
+        condition: Condition::Absent,
+    }];
+    actions.extend(index::moves(None, Some(&property))?);
+    commit(app, actions).await?;
     Ok(property)
 }
 
@@ -118,27 +148,39 @@ pub async fn update(
             now,
         );
         let record = serde_json::to_value(&next).map_err(ApiError::internal)?;
-        let mut update = Update::new().gsi1(Some(next.place_index()));
+        let mut update = Update::new().gsi1(Some(next.city_index()));
         for field in WRITABLE_FIELDS.iter().chain(["updatedAt"].iter()) {
-            if let Some(value) = record.get(*field) {
-                update = update.set(*field, value.clone());
+            match record.get(*field) {
+                Some(value) => update = update.set(*field, value.clone()),
+                // A patch that removed an optional field (`location: null`).
+                None => update = update.remove(*field),
             }
         }
-        match app
-            .store
-            .update(&keys::property(property_id), update, Condition::VersionEquals(version))
-            .await
-        {
-            Ok(item) => return Ok(item.record()?),
-            Err(StoreError::ConditionFailed) => continue,
+        // The map entries move with the property, under the same version condition.
+        let mut actions = vec![TxAction::Update {
+            key: keys::property(property_id),
+            update,
+            condition: Condition::VersionEquals(version),
+        }];
+        actions.extend(index::moves(Some(&current), Some(&next))?);
+        match commit(app, actions).await {
+            Ok(()) => {}
+            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(err) => return Err(err.into()),
         }
+        // Counters and ratings are the stored ones: the patch changed none of them.
+        let mut written = next;
+        written.open_bookings = current.open_bookings;
+        written.rating = current.rating;
+        written.taken_nights = current.taken_nights;
+        written.held_nights = current.held_nights;
+        return Ok(written);
     }
     Err(ApiError::conflict("the property kept changing; try again"))
 }
 
 /// The attributes a host writes (everything else is the store's or another area's).
-const WRITABLE_FIELDS: [&str; 17] = [
+const WRITABLE_FIELDS: [&str; 18] = [
     "title",
     "description",
     "address",
@@ -156,6 +198,7 @@ const WRITABLE_FIELDS: [&str; 17] = [
     "checkOutTime",
     "instantBook",
     "cancellationPolicy",
+    "location",
 ];
 
 /// Soft-deletes the host's property: it leaves search and the host's list; its bookings and
@@ -168,18 +211,17 @@ pub async fn delete(app: &App, principal: &Principal, property_id: &str) -> Resu
         .gsi1(None)
         .gsi2(None);
     // The counter is checked in the same write that deletes, so a booking made meanwhile
-    // either lands first (and blocks the delete) or finds the property gone.
-    match app
-        .store
-        .update(
-            &keys::property(&property.id),
-            update,
-            Condition::attribute_equals("openBookings", 0),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(StoreError::ConditionFailed) => Err(ApiError::conflict(
+    // either lands first (and blocks the delete) or finds the property gone; the map entries
+    // go with it.
+    let mut actions = vec![TxAction::Update {
+        key: keys::property(&property.id),
+        update,
+        condition: Condition::attribute_equals("openBookings", 0),
+    }];
+    actions.extend(index::moves(Some(&property), None)?);
+    match commit(app, actions).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionConditionFailed { .. }) => Err(ApiError::conflict(
             "the property has bookings that are not over yet (pending payment, awaiting the host, confirmed or checked in)",
         )),
         Err(err) => Err(err.into()),

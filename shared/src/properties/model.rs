@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::geo::Point;
 use crate::money::Money;
 use crate::store::keys::{self, kind};
 use crate::store::{Item, StoreError};
@@ -124,6 +125,18 @@ pub struct Property {
     pub open_bookings: i64,
     #[serde(default, flatten)]
     pub rating: RatingTotals,
+    /// Where it is on a map; without one, only a city search finds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Point>,
+    /// Nights booked or blocked (`YYYY-MM-DD`), mirrored from the night items by the
+    /// transactions that write those (see [`super::availability`]). A string set that only
+    /// updates change, so never written with the record.
+    #[serde(default, skip_serializing)]
+    pub taken_nights: Vec<String>,
+    /// Nights held by unpaid bookings, as `YYYY-MM-DD~<hold end, epoch seconds>`: a hold
+    /// whose end has passed frees its night without any write.
+    #[serde(default, skip_serializing)]
+    pub held_nights: Vec<String>,
 }
 
 /// Guest reviews needed before a property shows a rating.
@@ -196,6 +209,8 @@ pub struct PropertyView {
     pub check_out_time: String,
     pub instant_book: bool,
     pub cancellation_policy: CancellationPolicy,
+    /// `null` when the host gave none (then no map search finds it).
+    pub location: Option<Point>,
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::time::rfc3339")]
@@ -226,6 +241,7 @@ impl From<&Property> for PropertyView {
             check_out_time: p.check_out_time.clone(),
             instant_book: p.instant_book,
             cancellation_policy: p.cancellation_policy,
+            location: p.location,
             created_at: p.created_at,
             updated_at: p.updated_at,
             rating,
@@ -243,15 +259,14 @@ impl Property {
             &self.id,
         ));
         if self.deleted_at.is_none() {
-            item = item.with_gsi1(self.place_index());
+            item = item.with_gsi1(self.city_index());
         }
         Ok(item)
     }
 
-    /// Where this property sits in search: its place, then nightly price and id.
-    pub fn place_index(&self) -> crate::store::IndexKey {
-        keys::place_index(
-            &self.address.country,
+    /// Where this property sits in city search: its folded city, then nightly price and id.
+    pub fn city_index(&self) -> crate::store::IndexKey {
+        keys::city_index(
             &crate::place::fold(&self.address.city),
             self.nightly_price.amount,
             &self.id,

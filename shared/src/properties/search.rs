@@ -1,62 +1,124 @@
-//! Search by place, dates, guests and price.
+//! Search by place (a city, a circle or a map viewport), dates, guests, bedrooms, amenities
+//! and price.
 //!
-//! The walk queries gsi1 on the place partition (`PLACE#<cc>#<folded city>`), whose sort key
-//! `PRICE#<12-digit amount>#<id>` makes a price filter a key range and gives the promised
-//! order (nightly price, then id) for free. Currency, guests, min/max nights and availability
-//! are checked per candidate. Each request examines at most [`MAX_CANDIDATES_PER_REQUEST`]
-//! index items, so a sparse match never turns one request into a walk of the whole city; the
-//! signed cursor resumes right after the last candidate examined.
+//! Every index a search walks orders its properties by `PRICE#<12-digit amount>#<id>`, so a
+//! price filter is a key range and the promised order (nightly price, then id) comes free:
+//! - a city is one gsi1 partition (`CITY#<folded city>`) holding the property items
+//!   themselves, across countries; `country` and the other filters are checked per item;
+//! - a circle or a box is the geohash cells that cover it at one level (see [`geo::cover`]),
+//!   each a table partition of small map entries ([`super::index`]). Their pages are merged
+//!   in price order, filtered exactly by distance or box, and the properties shown are read
+//!   in one batch.
+//!
+//! Availability needs no read per candidate: the property item carries its taken and held
+//! nights ([`super::availability`]). A request examines a bounded number of candidates, and
+//! makes at most one store call per index partition plus two; the signed cursor resumes
+//! right after the last candidate examined.
 
 use chrono::NaiveDate;
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{self, Stay};
+use super::index::GeoEntry;
 use super::model::Property;
 use crate::App;
 use crate::error::{ApiError, FieldError, Problems};
+use crate::geo::{self, BBox, Point};
 use crate::money::Currency;
 use crate::place::{fold, parse_country};
-use crate::store::keys::{self};
-use crate::store::{Index, Item, Query, ResumeKey, SortKeyRange};
+use crate::store::keys;
+use crate::store::{Index, Item, Key, MAX_BATCH_GET_KEYS, Query, ResumeKey, SortKeyRange};
 
 /// Most index items (candidates) one search request examines before it answers with what
 /// matched so far and a cursor.
-pub const MAX_CANDIDATES_PER_REQUEST: u32 = 60;
+pub const MAX_CANDIDATES_PER_REQUEST: u32 = 240;
 
-/// Availability checks run concurrently, this many at a time, in index order.
-const CONCURRENT_CHECKS: usize = 8;
+/// Most queries of the city partition one request makes (so at most this many store calls).
+const CITY_ROUNDS: u32 = 3;
+
+/// Default radius of a `near` search, km.
+pub const DEFAULT_RADIUS_KM: f64 = 10.0;
+/// Radius bounds of a `near` search, km.
+pub const RADIUS_KM: (f64, f64) = (0.1, 100.0);
+/// Longest side of a `bbox` search, km.
+pub const MAX_BOX_SIDE_KM: f64 = 500.0;
+/// Most amenities one search asks for (a property lists at most as many).
+const MAX_AMENITIES: usize = 50;
 
 /// The query string of `GET /properties`, raw: every value as the client sent it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SearchQuery<'a> {
     pub city: Option<&'a str>,
     pub country: Option<&'a str>,
+    pub near: Option<&'a str>,
+    pub radius_km: Option<&'a str>,
+    pub bbox: Option<&'a str>,
     pub check_in: Option<&'a str>,
     pub check_out: Option<&'a str>,
     pub guests: Option<&'a str>,
+    pub bedrooms: Option<&'a str>,
+    pub amenities: Option<&'a str>,
     pub min_price: Option<&'a str>,
     pub max_price: Option<&'a str>,
     pub currency: Option<&'a str>,
 }
 
+/// Where a search looks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+enum Place {
+    City { city: String, country: Option<String> },
+    Near { center: Point, radius_km: f64 },
+    Area { bbox: BBox },
+}
+
 /// A search, parsed and validated; also the scope its cursors are bound to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 struct Criteria {
-    country: String,
-    folded_city: String,
+    place: Place,
     stay: Option<Stay>,
     guests: Option<u32>,
+    bedrooms: Option<u32>,
+    /// Lower-cased, sorted, without repeats.
+    amenities: Vec<String>,
     min_price: Option<i64>,
     max_price: Option<i64>,
     currency: Option<String>,
 }
 
-/// Where the next page resumes: the gsi1 sort key of the last candidate examined. A sort key
-/// ends with the property id, so it is unique in its partition.
+/// Where the next page resumes: the sort key of the last candidate examined. A sort key ends
+/// with the property id, so it is unique in every partition.
 #[derive(Debug, Serialize, Deserialize)]
 struct SearchPosition {
     after: String,
+}
+
+/// One result: the property, and how far it is from the centre of a `near` search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub property: Property,
+    /// Great-circle km, one decimal; only for `near`.
+    pub distance_km: Option<f64>,
+}
+
+/// A search result as clients see it: the property, and `distanceKm` for a `near` search.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    #[serde(flatten)]
+    pub property: super::PropertyView,
+    /// Great-circle distance from `near`, km with one decimal; only on a `near` search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+}
+
+impl From<&Hit> for SearchResult {
+    fn from(hit: &Hit) -> Self {
+        Self {
+            property: (&hit.property).into(),
+            distance_km: hit.distance_km,
+        }
+    }
 }
 
 /// Empty values count as absent (`?guests=` is no guests filter).
@@ -76,6 +138,38 @@ fn integer(name: &str, raw: Option<&str>, malformed: &mut Vec<FieldError>) -> Op
     }
 }
 
+/// Parses a list of `count` comma-separated finite numbers; a malformed one is recorded for
+/// the `400` with `shape` telling what was expected.
+fn numbers<const N: usize>(
+    name: &str,
+    raw: Option<&str>,
+    shape: &str,
+    malformed: &mut Vec<FieldError>,
+) -> Option<[f64; N]> {
+    let raw = given(raw)?;
+    let mut values = [0.0; N];
+    let mut parts = raw.split(',');
+    let parsed = values.iter_mut().all(|slot| {
+        match parts
+            .next()
+            .and_then(|part| part.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+        {
+            Some(value) => {
+                *slot = value;
+                true
+            }
+            None => false,
+        }
+    });
+    if parsed && parts.next().is_none() {
+        Some(values)
+    } else {
+        malformed.push(FieldError::new(name, format!("must be {shape}")));
+        None
+    }
+}
+
 /// Parses a `YYYY-MM-DD` query parameter; a malformed one is recorded for the `400`.
 fn date(name: &str, raw: Option<&str>, malformed: &mut Vec<FieldError>) -> Option<NaiveDate> {
     let raw = given(raw)?;
@@ -88,16 +182,147 @@ fn date(name: &str, raw: Option<&str>, malformed: &mut Vec<FieldError>) -> Optio
     }
 }
 
+/// Whether a latitude and longitude are in range; records each that is not under `field`.
+fn in_range(field: &str, lat: f64, lng: f64, problems: &mut Problems) -> bool {
+    let mut ok = true;
+    if !(-90.0..=90.0).contains(&lat) {
+        problems.add(field, "latitude must be -90..90");
+        ok = false;
+    }
+    if !(-180.0..=180.0).contains(&lng) {
+        problems.add(field, "longitude must be -180..180");
+        ok = false;
+    }
+    ok
+}
+
+/// The raw place parameters, parsed as far as their shape goes.
+struct RawPlace<'a> {
+    city: Option<&'a str>,
+    country: Option<&'a str>,
+    near: Option<[f64; 2]>,
+    radius_km: Option<f64>,
+    bbox: Option<[f64; 4]>,
+}
+
+impl RawPlace<'_> {
+    /// The one place the query names, every problem recorded (`422`).
+    fn place(&self, problems: &mut Problems) -> Option<Place> {
+        let named = [
+            ("city", self.city.is_some()),
+            ("near", self.near.is_some()),
+            ("bbox", self.bbox.is_some()),
+        ];
+        let count = named.iter().filter(|(_, present)| *present).count();
+        if count == 0 {
+            for (field, _) in named {
+                problems.add(field, "a search names one place: city, near or bbox");
+            }
+        } else if count > 1 {
+            for (field, present) in named {
+                if present {
+                    problems.add(field, "only one of city, near and bbox may be given");
+                }
+            }
+        }
+        if self.country.is_some() && self.city.is_none() {
+            problems.add("country", "narrows a city search; give city too");
+        }
+        if self.radius_km.is_some() && self.near.is_none() {
+            problems.add("radiusKm", "is only for a near search");
+        }
+        let country = self
+            .country
+            .and_then(|raw| problems.check("country", parse_country(raw)));
+        let radius_km = self.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
+        if !(RADIUS_KM.0..=RADIUS_KM.1).contains(&radius_km) {
+            problems.add("radiusKm", format!("must be {}..{} km", RADIUS_KM.0, RADIUS_KM.1));
+        }
+        if count != 1 {
+            return None;
+        }
+        if let Some(city) = self.city {
+            let city = fold(city);
+            return Some(Place::City { city, country });
+        }
+        if let Some([lat, lng]) = self.near {
+            let center = if in_range("near", lat, lng, problems) {
+                Point::new(lat, lng)
+            } else {
+                None
+            };
+            return Some(Place::Near {
+                center: center?,
+                radius_km,
+            });
+        }
+        let [min_lng, min_lat, max_lng, max_lat] = self.bbox?;
+        let corners = in_range("bbox", min_lat, min_lng, problems) & in_range("bbox", max_lat, max_lng, problems);
+        if !corners {
+            return None;
+        }
+        if min_lat > max_lat {
+            problems.add("bbox", "minLat must not be above maxLat");
+            return None;
+        }
+        let bbox = BBox {
+            min_lng,
+            min_lat,
+            max_lng,
+            max_lat,
+        };
+        if bbox.longer_side_km() > MAX_BOX_SIDE_KM {
+            problems.add(
+                "bbox",
+                format!("must be at most {MAX_BOX_SIDE_KM} km on its longer side"),
+            );
+            return None;
+        }
+        Some(Place::Area { bbox })
+    }
+}
+
+/// `amenities=wifi,Kitchen`: lower-cased, sorted, without repeats or empty parts.
+fn amenity_list(raw: Option<&str>, problems: &mut Problems) -> Vec<String> {
+    let Some(raw) = given(raw) else {
+        return Vec::new();
+    };
+    let mut list: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    list.sort();
+    list.dedup();
+    if list.len() > MAX_AMENITIES {
+        problems.add("amenities", format!("at most {MAX_AMENITIES} amenities"));
+    }
+    if list.iter().any(|amenity| amenity.chars().count() > 50) {
+        problems.add("amenities", "each amenity is at most 50 characters");
+    }
+    list
+}
+
 impl Criteria {
-    /// Malformed values (not a number, not a date) are `400` naming each; well-formed but
-    /// invalid or missing ones are `422` naming each.
+    /// Malformed values (not a number, not a date, not a coordinate) are `400` naming each;
+    /// well-formed but invalid, missing or inconsistent ones are `422` naming each.
     fn parse(query: &SearchQuery<'_>) -> Result<Self, ApiError> {
         let mut malformed = Vec::new();
         let guests = integer("guests", query.guests, &mut malformed);
+        let bedrooms = integer("bedrooms", query.bedrooms, &mut malformed);
         let min_price = integer("minPrice", query.min_price, &mut malformed);
         let max_price = integer("maxPrice", query.max_price, &mut malformed);
         let check_in = date("checkIn", query.check_in, &mut malformed);
         let check_out = date("checkOut", query.check_out, &mut malformed);
+        let near = numbers::<2>("near", query.near, "<lat>,<lng>", &mut malformed);
+        let radius = numbers::<1>("radiusKm", query.radius_km, "a number of km", &mut malformed);
+        let bbox = numbers::<4>(
+            "bbox",
+            query.bbox,
+            "<minLng>,<minLat>,<maxLng>,<maxLat>",
+            &mut malformed,
+        );
         if !malformed.is_empty() {
             return Err(ApiError::BadRequest {
                 message: "query parameters are malformed".to_owned(),
@@ -106,13 +331,14 @@ impl Criteria {
         }
 
         let mut problems = Problems::new();
-        let city = problems
-            .required("city", given(query.city))
-            .map(fold)
-            .filter(|city| !city.is_empty());
-        let country = problems
-            .required("country", given(query.country))
-            .and_then(|raw| problems.check("country", parse_country(raw)));
+        let raw_place = RawPlace {
+            city: given(query.city).filter(|city| !fold(city).is_empty()),
+            country: given(query.country),
+            near,
+            radius_km: radius.map(|[km]| km),
+            bbox,
+        };
+        let place = raw_place.place(&mut problems);
         let guests = match guests {
             Some(value) if value < 1 => {
                 problems.add("guests", "must be at least 1");
@@ -121,6 +347,14 @@ impl Criteria {
             // More guests than any property holds is a valid search that finds nothing.
             other => other.map(|value| u32::try_from(value).unwrap_or(u32::MAX)),
         };
+        let bedrooms = match bedrooms {
+            Some(value) if value < 0 => {
+                problems.add("bedrooms", "must be at least 0");
+                None
+            }
+            other => other.map(|value| u32::try_from(value).unwrap_or(u32::MAX)),
+        };
+        let amenities = amenity_list(query.amenities, &mut problems);
         for (name, value) in [("minPrice", min_price), ("maxPrice", max_price)] {
             if value.is_some_and(|value| !(0..=super::input::MAX_AMOUNT).contains(&value)) {
                 problems.add(name, format!("must be 0..={} minor units", super::input::MAX_AMOUNT));
@@ -153,14 +387,13 @@ impl Criteria {
             }
         };
         problems.finish()?;
-        let (Some(folded_city), Some(country)) = (city, country) else {
-            return Err(ApiError::internal("validation passed without a place"));
-        };
+        let place = place.ok_or_else(|| ApiError::internal("validation passed without a place"))?;
         Ok(Self {
-            country,
-            folded_city,
+            place,
             stay,
             guests,
+            bedrooms,
+            amenities,
             min_price,
             max_price,
             currency,
@@ -175,8 +408,8 @@ impl Criteria {
         ))
     }
 
-    /// The gsi1 sort-key range of this search, starting at `after` when resuming (inclusive:
-    /// the walk skips that one item itself).
+    /// The index sort-key range of this search, starting at `after` when resuming
+    /// (inclusive: the walk skips that one item itself).
     fn range(&self, after: Option<&str>) -> SortKeyRange {
         let lower = after
             .map(str::to_owned)
@@ -192,52 +425,82 @@ impl Criteria {
         }
     }
 
-    /// Whether `property` passes the filters that need no further read.
-    fn admits(&self, property: &Property) -> bool {
-        property.deleted_at.is_none()
+    /// Whether a candidate passes every filter that needs neither its nights nor its
+    /// position: one rule for the city walk (on the property) and the map walk (on its entry).
+    fn admits(&self, facts: Facts<'_>) -> bool {
+        let country = match &self.place {
+            Place::City {
+                country: Some(country), ..
+            } => facts.country == country,
+            _ => true,
+        };
+        country
             && self
                 .currency
                 .as_deref()
-                .is_none_or(|code| property.nightly_price.currency.code() == code)
-            && self.guests.is_none_or(|guests| property.max_guests >= guests)
+                .is_none_or(|code| facts.currency.code() == code)
+            && self.guests.is_none_or(|guests| facts.max_guests >= guests)
+            && self.bedrooms.is_none_or(|bedrooms| facts.bedrooms >= bedrooms)
             && self.stay.as_ref().is_none_or(|stay| {
                 let nights = stay.nights();
-                nights >= i64::from(property.min_nights) && nights <= i64::from(property.max_nights)
+                nights >= i64::from(facts.min_nights) && nights <= i64::from(facts.max_nights)
             })
+            && self.amenities.iter().all(|wanted| (facts.has_amenity)(wanted))
+    }
+
+    /// Whether `point` is inside the circle or box, with the distance for a circle.
+    fn locate(&self, point: Point) -> Option<Option<f64>> {
+        match &self.place {
+            Place::City { .. } => Some(None),
+            Place::Near { center, radius_km } => {
+                let distance = geo::distance_km(*center, point);
+                (distance <= *radius_km).then_some(Some((distance * 10.0).round() / 10.0))
+            }
+            Place::Area { bbox } => bbox.contains(point).then_some(None),
+        }
+    }
+
+    /// Whether the property is still listed and free for the stay at `now`.
+    fn bookable(&self, property: &Property, now: i64) -> bool {
+        property.deleted_at.is_none() && self.stay.as_ref().is_none_or(|stay| property.is_free(stay, now))
+    }
+
+    /// Whether the city walk must look past the first `limit` items to fill a page.
+    fn filters_items(&self) -> bool {
+        matches!(self.place, Place::City { country: Some(_), .. })
+            || self.stay.is_some()
+            || self.guests.is_some()
+            || self.bedrooms.is_some()
+            || !self.amenities.is_empty()
+            || self.currency.is_some()
     }
 }
 
-/// The candidate behind an index item, if it matches every filter (one night query when the
-/// search has dates), with the item it came from.
-async fn evaluate<'a>(
-    app: &App,
-    criteria: &Criteria,
-    item: &'a Item,
-) -> (&'a Item, Result<Option<Property>, ApiError>) {
-    (item, admit(app, criteria, item).await)
+/// What the filters read of a candidate, from a property or from its map entry.
+#[derive(Clone, Copy)]
+struct Facts<'a> {
+    country: &'a str,
+    currency: Currency,
+    max_guests: u32,
+    bedrooms: u32,
+    min_nights: u32,
+    max_nights: u32,
+    /// Whether the candidate lists this (lower-cased) amenity.
+    has_amenity: &'a dyn Fn(&str) -> bool,
 }
 
-async fn admit(app: &App, criteria: &Criteria, item: &Item) -> Result<Option<Property>, ApiError> {
-    let property: Property = item.record()?;
-    if !criteria.admits(&property) {
-        return Ok(None);
-    }
-    if let Some(stay) = &criteria.stay
-        && !calendar::is_free(app, &property.id, stay).await?
-    {
-        return Ok(None);
-    }
-    Ok(Some(property))
-}
+/// One page of matches, and the sort key the next page resumes after (`None` once nothing
+/// more can match).
+type Walked = (Vec<Hit>, Option<String>);
 
 /// One page of search results (ascending nightly price, then id) and the cursor of the next,
-/// `None` only once the place's index is exhausted.
+/// `None` only once nothing more matches.
 pub async fn search(
     app: &App,
     query: &SearchQuery<'_>,
     limit: u32,
     cursor: Option<&str>,
-) -> Result<(Vec<Property>, Option<String>), ApiError> {
+) -> Result<(Vec<Hit>, Option<String>), ApiError> {
     let criteria = Criteria::parse(query)?;
     let scope = criteria.scope()?;
     let now = app.clock.now();
@@ -245,67 +508,243 @@ pub async fn search(
         Some(cursor) => Some(app.cursors.open::<SearchPosition>(cursor, &scope, now)?.after),
         None => None,
     };
-    let partition = keys::place(&criteria.country, &criteria.folded_city);
+    let (hits, resume) = match &criteria.place {
+        Place::City { city, .. } => walk_city(app, &criteria, city, after.as_deref(), limit).await?,
+        Place::Near { center, radius_km } => {
+            let bbox = BBox::around(*center, *radius_km);
+            walk_map(app, &criteria, &bbox, after.as_deref(), limit).await?
+        }
+        Place::Area { bbox } => walk_map(app, &criteria, bbox, after.as_deref(), limit).await?,
+    };
+    let next = match resume {
+        Some(after) => Some(app.cursors.seal(&scope, &SearchPosition { after }, now)?),
+        None => None,
+    };
+    Ok((hits, next))
+}
 
-    let mut matched = Vec::new();
+/// The city walk: the property items of the city's gsi1 partition in index order, in at
+/// most [`CITY_ROUNDS`] queries.
+async fn walk_city(
+    app: &App,
+    criteria: &Criteria,
+    city: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Walked, ApiError> {
+    let now = app.clock.now().timestamp();
+    let partition = keys::city(city);
+    let mut hits = Vec::new();
     let mut examined = 0u32;
     let mut start: Option<ResumeKey> = None;
-    let mut first_page = true;
-    loop {
+    let mut last: Option<String> = None;
+    for round in 1..=CITY_ROUNDS {
         // The walk resumes at the cursor's own item (ranges are inclusive) and skips it, so
-        // the first page asks for one more item than the budget.
-        let skip = if first_page { after.as_deref() } else { None };
-        first_page = false;
-        let budget = MAX_CANDIDATES_PER_REQUEST - examined + u32::from(skip.is_some());
+        // the first query asks for one more item than it may examine.
+        let skip = if round == 1 { after } else { None };
+        let budget = MAX_CANDIDATES_PER_REQUEST - examined;
+        // Unfiltered, `limit` items fill the page and one more tells whether another
+        // follows; filtered, twice the page is a fair first guess of what fills it.
+        let wanted = if criteria.filters_items() { 2 * limit } else { limit } + 1;
+        let size = if round == 1 { wanted.min(budget) } else { budget } + u32::from(skip.is_some());
         let page = app
             .store
             .query(
                 Query::partition(Index::Gsi1, partition.clone())
-                    .range(criteria.range(after.as_deref()))
-                    .limit(budget)
+                    .range(criteria.range(after))
+                    .limit(size.min(1000))
                     .start(start.take()),
             )
             .await?;
-        let last_on_page = page.items.last().and_then(sort_key);
-        // Futures of a named `async fn`, collected first: closures here trip the compiler's
-        // higher-ranked lifetime checks once the handler future must be `Send`.
-        let mut pending = Vec::with_capacity(page.items.len());
-        for item in &page.items {
-            if skip.is_none() || sort_key(item) != skip {
-                pending.push(evaluate(app, &criteria, item));
+        let mut items = page
+            .items
+            .iter()
+            .filter(|item| skip.is_none() || gsi1_sort_key(item) != skip);
+        for item in items.by_ref() {
+            if hits.len() >= limit as usize || examined >= MAX_CANDIDATES_PER_REQUEST {
+                // Examined enough; this item is where the next page starts.
+                return Ok((hits, last));
             }
-        }
-        let mut checks = futures::stream::iter(pending).buffered(CONCURRENT_CHECKS);
-        while let Some((item, verdict)) = checks.next().await {
             examined += 1;
-            if let Some(property) = verdict? {
-                matched.push(property);
-            }
-            if matched.len() >= limit as usize || examined >= MAX_CANDIDATES_PER_REQUEST {
-                let last = sort_key(item);
-                let nothing_follows = page.next.is_none() && last == last_on_page;
-                let next = match last {
-                    Some(after) if !nothing_follows => Some(app.cursors.seal(
-                        &scope,
-                        &SearchPosition {
-                            after: after.to_owned(),
-                        },
-                        now,
-                    )?),
-                    _ => None,
-                };
-                return Ok((matched, next));
+            last = gsi1_sort_key(item).map(str::to_owned);
+            let property: Property = item.record()?;
+            let has_amenity = |wanted: &str| property.amenities.iter().any(|a| a.to_lowercase() == wanted);
+            if criteria.admits(Facts {
+                country: &property.address.country,
+                currency: property.nightly_price.currency,
+                max_guests: property.max_guests,
+                bedrooms: property.bedrooms,
+                min_nights: property.min_nights,
+                max_nights: property.max_nights,
+                has_amenity: &has_amenity,
+            }) && criteria.bookable(&property, now)
+            {
+                hits.push(Hit {
+                    property,
+                    distance_km: None,
+                });
             }
         }
         match page.next {
-            None => return Ok((matched, None)),
-            // A page cut short by the store (size limit, expired items): keep walking.
-            Some(next) => start = Some(next),
+            // The partition is walked to its end.
+            None => return Ok((hits, None)),
+            Some(next) if hits.len() < limit as usize && examined < MAX_CANDIDATES_PER_REQUEST => {
+                start = Some(next);
+            }
+            // Full, with more items in the index: they may match.
+            Some(_) => return Ok((hits, last)),
         }
     }
+    Ok((hits, last))
+}
+
+/// A map entry read from one cell, with its sort key.
+struct Candidate {
+    position: String,
+    entry: GeoEntry,
+}
+
+/// The map walk: one query per covering cell, merged in price order up to the point every
+/// cell has reached, filtered on the entries, then one batch read of the properties to show.
+async fn walk_map(
+    app: &App,
+    criteria: &Criteria,
+    bbox: &BBox,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Walked, ApiError> {
+    let (_, cells) = geo::cover(bbox);
+    let cells_count = u32::try_from(cells.len().max(1)).unwrap_or(u32::MAX);
+    // Each cell may hold the whole page; together they stay within the candidate budget
+    // unless the page alone is larger.
+    let per_cell = (MAX_CANDIDATES_PER_REQUEST / cells_count).max(limit + 1) + u32::from(after.is_some());
+    let queries = cells.iter().map(|cell| {
+        app.store.query(
+            Query::partition(Index::Table, keys::geo_cell(cell))
+                .range(criteria.range(after))
+                .limit(per_cell.min(1000)),
+        )
+    });
+    let pages = futures::future::try_join_all(queries).await?;
+
+    // Past the smallest last position of a cell that has more, another cell's items might
+    // be preceded by ones not read yet: the merge stops there.
+    let mut frontier: Option<String> = None;
+    let mut candidates = Vec::new();
+    for page in pages {
+        if page.next.is_some() {
+            let last = page
+                .items
+                .last()
+                .map(|item| item.key.sk.clone())
+                .or_else(|| page.next.as_ref().and_then(|next| next.0.get("sk").cloned()))
+                .unwrap_or_default();
+            if frontier.as_ref().is_none_or(|f| last < *f) {
+                frontier = Some(last);
+            }
+        }
+        for item in page.items {
+            if after == Some(item.key.sk.as_str()) {
+                continue;
+            }
+            candidates.push(Candidate {
+                entry: item.record()?,
+                position: item.key.sk,
+            });
+        }
+    }
+    candidates.sort_unstable_by(|a, b| a.position.cmp(&b.position));
+    if let Some(frontier) = &frontier {
+        candidates.retain(|c| c.position <= *frontier);
+    }
+
+    // The entries that pass every filter but the nights, in order, as many as one batch
+    // read takes (a page's worth when there are no dates to check).
+    let wanted = if criteria.stay.is_some() {
+        MAX_BATCH_GET_KEYS
+    } else {
+        limit as usize
+    };
+    let mut passing: Vec<(&Candidate, Option<f64>)> = Vec::new();
+    let mut examined_up_to = None;
+    for candidate in &candidates {
+        if passing.len() >= wanted {
+            break;
+        }
+        examined_up_to = Some(candidate.position.as_str());
+        let entry = &candidate.entry;
+        let has_amenity = |wanted: &str| entry.amenities.iter().any(|a| a == wanted);
+        if !criteria.admits(Facts {
+            country: &entry.country,
+            currency: entry.nightly_price.currency,
+            max_guests: entry.max_guests,
+            bedrooms: entry.bedrooms,
+            min_nights: entry.min_nights,
+            max_nights: entry.max_nights,
+            has_amenity: &has_amenity,
+        }) {
+            continue;
+        }
+        if let Some(distance) = criteria.locate(entry.location) {
+            passing.push((candidate, distance));
+        }
+    }
+
+    let keys: Vec<Key> = passing
+        .iter()
+        .map(|(candidate, _)| keys::property(&candidate.entry.property_id))
+        .collect();
+    let properties = if keys.is_empty() {
+        Vec::new()
+    } else {
+        app.store.batch_get(&keys).await?
+    };
+    let now = app.clock.now().timestamp();
+    let mut by_id: std::collections::HashMap<String, Property> = properties
+        .iter()
+        .map(|item| item.record::<Property>().map(|p| (p.id.clone(), p)))
+        .collect::<Result<_, _>>()?;
+    let mut hits = Vec::new();
+    for (candidate, distance_km) in &passing {
+        if hits.len() >= limit as usize {
+            // Full: the next page starts at this candidate.
+            return Ok((hits, Some(last_before(&candidates, &candidate.position))));
+        }
+        if let Some(property) = by_id.remove(&candidate.entry.property_id)
+            && criteria.bookable(&property, now)
+        {
+            hits.push(Hit {
+                property,
+                distance_km: *distance_km,
+            });
+        }
+    }
+    // Everything read up to `examined_up_to` is decided; more follows if a cell has more
+    // or read candidates remain past it.
+    let last_read = candidates.last().map(|c| c.position.as_str());
+    let more_read = examined_up_to < last_read;
+    Ok(match (frontier, examined_up_to) {
+        (_, Some(up_to)) if more_read => (hits, Some(up_to.to_owned())),
+        (Some(frontier), up_to) => (
+            hits,
+            Some(up_to.map_or(frontier.clone(), |u| u.to_owned().max(frontier))),
+        ),
+        (None, _) => (hits, None),
+    })
+}
+
+/// The position just before `position` among the candidates read: the cursor that makes the
+/// next page start with it.
+fn last_before(candidates: &[Candidate], position: &str) -> String {
+    candidates
+        .iter()
+        .take_while(|c| c.position.as_str() < position)
+        .last()
+        .map(|c| c.position.clone())
+        .unwrap_or_default()
 }
 
 /// An index item's gsi1 sort key.
-fn sort_key(item: &Item) -> Option<&str> {
+fn gsi1_sort_key(item: &Item) -> Option<&str> {
     item.gsi1.as_ref().map(|key| key.sk.as_str())
 }

@@ -6,6 +6,9 @@
 //!
 //! DynamoDB deletes expired items lazily (up to days later), so the adapter reads the clock and
 //! makes every read and every condition treat an item whose `ttl` is at or before now as absent.
+//!
+//! String sets are `SS` attributes, written only by an update's `ADD`/`DELETE`; DynamoDB keeps
+//! no order in a set, so reads sort it into the ascending array the port promises.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,14 +23,14 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
-    TimeToLiveStatus, TransactWriteItem, Update as DynamoUpdate,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem, Update as DynamoUpdate,
 };
 use serde_json::{Map, Value};
 
 use super::{
     Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, Update,
-    validate_attributes, validate_transaction,
+    string_set, validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
 };
 use crate::clock::Clock;
 
@@ -48,6 +51,16 @@ const GSI2_SK: &str = "gsi2sk";
 
 /// Most items one query may examine (the port's documented range is 1..=1000).
 const MAX_QUERY_LIMIT: u32 = 1000;
+
+/// How many BatchGetItem calls one `batch_get` makes before giving up on keys DynamoDB keeps
+/// returning as unprocessed (it does so when throttled or past 16 MB of items per call).
+const BATCH_GET_MAX_ATTEMPTS: u32 = 8;
+
+/// The wait before the first retry of unprocessed keys; it doubles with each further one.
+const BATCH_GET_FIRST_BACKOFF: Duration = Duration::from_millis(25);
+
+/// The longest wait between two BatchGetItem calls of one `batch_get`.
+const BATCH_GET_MAX_BACKOFF: Duration = Duration::from_millis(800);
 
 /// How long [`create_table`] waits for a new table to become active.
 const CREATE_TABLE_MAX_WAIT: Duration = Duration::from_secs(300);
@@ -104,6 +117,64 @@ impl Store for DynamoStore {
         };
         let item = item_from_attributes(attributes)?;
         Ok(item.is_live(self.now()).then_some(item))
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        // DynamoDB refuses the whole batch for one duplicate key; refusing here says why.
+        validate_batch_get(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut pending: Vec<HashMap<String, AttributeValue>> = keys.iter().map(key_map).collect();
+        for attempt in 0..BATCH_GET_MAX_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(batch_get_backoff(attempt)).await;
+            }
+            // Rebuilt on every call rather than resending UnprocessedKeys as returned, so that
+            // retried keys are read consistently too. Strongly consistent for the reason `get` is.
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(map_sdk_error)?;
+            let items = output
+                .responses
+                .and_then(|mut responses| responses.remove(&self.table))
+                .unwrap_or_default();
+            for attributes in items {
+                let item = item_from_attributes(attributes)?;
+                found.insert(item.key.clone(), item);
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                .map(|unprocessed| unprocessed.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable(format!(
+                "BatchGetItem left {} of {} keys unprocessed after {BATCH_GET_MAX_ATTEMPTS} calls",
+                pending.len(),
+                keys.len()
+            )));
+        }
+        let now = self.now();
+        Ok(keys
+            .iter()
+            .filter_map(|key| found.remove(key))
+            .filter(|item| item.is_live(now))
+            .collect())
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -256,6 +327,49 @@ impl Store for DynamoStore {
             .await
             .map_err(map_sdk_error)?;
 
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(item_from_attributes)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match output.last_evaluated_key {
+            Some(last) if !last.is_empty() => Some(resume_key(last)?),
+            _ => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
+        if limit == 0 || limit > MAX_QUERY_LIMIT {
+            return Err(StoreError::InvalidRequest(format!(
+                "a scan examines 1..={MAX_QUERY_LIMIT} items, not {limit}"
+            )));
+        }
+        let start = start.map(|start| {
+            start
+                .0
+                .into_iter()
+                .map(|(name, value)| (name, AttributeValue::S(value)))
+                .collect::<HashMap<_, _>>()
+        });
+        let mut expr = Expr::new(self.now());
+        let type_name = expr.name(TYPE);
+        let type_value = expr.value(AttributeValue::S(kind.to_owned()));
+        let live = expr.live_filter();
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(format!("{type_name} = {type_value} AND ({live})"))
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
         let items = output
             .items
             .unwrap_or_default()
@@ -542,29 +656,18 @@ impl Expr {
 
     /// The update expression for `update`, which also adds one to `version`.
     fn update(&mut self, update: Update) -> Result<String, StoreError> {
+        // DynamoDB refuses one path twice in an update ("overlapping paths"); say so up front.
+        validate_update_attributes(&update)?;
         let Update {
             set,
             remove,
             add,
+            add_to_set,
+            delete_from_set,
             gsi1,
             gsi2,
             ttl,
         } = update;
-        // DynamoDB refuses one path twice in an update ("overlapping paths"); say so up front.
-        let mut seen = std::collections::HashSet::with_capacity(set.len() + remove.len() + add.len());
-        for name in set
-            .iter()
-            .map(|(name, _)| name)
-            .chain(&remove)
-            .chain(add.iter().map(|(name, _)| name))
-        {
-            validate_attributes([name])?;
-            if !seen.insert(name.as_str()) {
-                return Err(StoreError::InvalidRequest(format!(
-                    "one update touches attribute `{name}` twice"
-                )));
-            }
-        }
 
         let mut set_clauses: Vec<String> = Vec::with_capacity(set.len() + 5);
         let mut remove_clauses: Vec<String> = Vec::with_capacity(remove.len() + 5);
@@ -604,12 +707,31 @@ impl Expr {
         }
         let version = self.name(VERSION);
         let one = self.value(number(1));
-        let mut add_clauses = Vec::with_capacity(add.len() + 1);
+        let mut add_clauses = Vec::with_capacity(add.len() + add_to_set.len() + 1);
         add_clauses.push(format!("{version} {one}"));
         for (name, by) in add {
             let name = self.name(&name);
             let by = self.value(number(by));
             add_clauses.push(format!("{name} {by}"));
+        }
+        // DynamoDB refuses an empty set value, and an operation without members changes
+        // nothing anyway: such operations are left out (the version is still added to).
+        for (name, members) in add_to_set {
+            let members = string_set(&members);
+            if !members.is_empty() {
+                let name = self.name(&name);
+                let members = self.value(AttributeValue::Ss(members));
+                add_clauses.push(format!("{name} {members}"));
+            }
+        }
+        let mut delete_clauses = Vec::with_capacity(delete_from_set.len());
+        for (name, members) in delete_from_set {
+            let members = string_set(&members);
+            if !members.is_empty() {
+                let name = self.name(&name);
+                let members = self.value(AttributeValue::Ss(members));
+                delete_clauses.push(format!("{name} {members}"));
+            }
         }
 
         let mut expression = String::with_capacity(128);
@@ -625,6 +747,10 @@ impl Expr {
         }
         expression.push_str("ADD ");
         expression.push_str(&add_clauses.join(", "));
+        if !delete_clauses.is_empty() {
+            expression.push_str(" DELETE ");
+            expression.push_str(&delete_clauses.join(", "));
+        }
         Ok(expression)
     }
 
@@ -665,6 +791,16 @@ impl SortKeyBounds {
             SortKeyRange::Between(low, high) => Self::Between(low, high),
         })
     }
+}
+
+/// The wait before BatchGetItem call `attempt` (1 for the first retry): doubling from
+/// [`BATCH_GET_FIRST_BACKOFF`] up to [`BATCH_GET_MAX_BACKOFF`], of which a random half or more
+/// is taken so that callers throttled together do not retry in step.
+fn batch_get_backoff(attempt: u32) -> Duration {
+    let ceiling = BATCH_GET_FIRST_BACKOFF
+        .saturating_mul(2_u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(BATCH_GET_MAX_BACKOFF);
+    ceiling.mul_f64(rand::random_range(0.5..=1.0))
 }
 
 /// DynamoDB refuses empty strings in key attributes; refusing them here gives a clear error.
@@ -748,8 +884,14 @@ fn item_from_attributes(mut attributes: HashMap<String, AttributeValue>) -> Resu
     };
     let mut attrs = Map::new();
     for (name, value) in attributes {
-        let value: Value =
-            serde_dynamo::from_attribute_value(value).map_err(|err| invalid(&format!("attribute `{name}`: {err}")))?;
+        let value = match value {
+            // serde_dynamo reads a set as an array in DynamoDB's (arbitrary) order; the port
+            // promises ascending order. Sets are only ever top-level attributes (updates make
+            // them), so nested ones are left as serde_dynamo reads them.
+            AttributeValue::Ss(members) => Value::Array(string_set(&members).into_iter().map(Value::String).collect()),
+            value => serde_dynamo::from_attribute_value(value)
+                .map_err(|err| invalid(&format!("attribute `{name}`: {err}")))?,
+        };
         attrs.insert(name, value);
     }
     Ok(Item {
@@ -841,6 +983,9 @@ where
         Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
         // The item is part of a transaction in flight; the port names that a conflict.
         Some("TransactionConflictException") => StoreError::Conflict,
+        // What the adapter cannot check up front, such as a set operation on an attribute that
+        // is not a set or an `add` to one that is not a number: the request, not the backend.
+        Some("ValidationException") => StoreError::InvalidRequest(DisplayErrorContext(&err).to_string()),
         _ => unavailable(&err),
     }
 }
@@ -870,6 +1015,10 @@ where
     }
     if codes.contains(&Some("TransactionConflict")) {
         return StoreError::Conflict;
+    }
+    // An action DynamoDB found invalid against the stored item (see `map_sdk_error`).
+    if codes.contains(&Some("ValidationError")) {
+        return StoreError::InvalidRequest(DisplayErrorContext(&err).to_string());
     }
     unavailable(&err)
 }
@@ -952,6 +1101,75 @@ mod tests {
         let mut expr = Expr::new(0);
         let update = Update::new().set("a", 1).remove("a");
         assert!(matches!(expr.update(update), Err(StoreError::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn set_operations_use_placeholders_and_drop_empty_ones() {
+        let mut expr = Expr::new(0);
+        let update = Update::new()
+            .add("count", 2)
+            .add_to_set("tags", ["b", "a", "b"])
+            .delete_from_set("old", ["x"])
+            .add_to_set("none", Vec::<String>::new())
+            .delete_from_set("nothing", Vec::<String>::new());
+        let expression = expr.update(update).unwrap();
+        // Numeric and set ADDs share one section: version, count, tags.
+        let (add, delete) = expression.split_once(" DELETE ").unwrap();
+        assert!(add.starts_with("ADD ") && !add.contains("SET ") && !add.contains("REMOVE "));
+        assert_eq!(add.matches(',').count(), 2, "{expression}");
+        assert!(!delete.contains(','), "{expression}");
+        for word in ["tags", "old", "none", "nothing", "count"] {
+            assert!(!expression.contains(word), "{expression}");
+        }
+        let names = expr.names().unwrap();
+        assert!(!names.values().any(|name| name == "none" || name == "nothing"));
+        let values = expr.values().unwrap();
+        let sets: Vec<&AttributeValue> = values.values().filter(|value| value.is_ss()).collect();
+        assert_eq!(sets.len(), 2);
+        assert!(
+            sets.contains(&&AttributeValue::Ss(vec!["a".into(), "b".into()])),
+            "deduplicated"
+        );
+        assert!(sets.contains(&&AttributeValue::Ss(vec!["x".into()])));
+    }
+
+    #[test]
+    fn an_update_of_only_empty_set_operations_still_adds_to_the_version() {
+        let mut expr = Expr::new(0);
+        let update = Update::new()
+            .add_to_set("a", Vec::<String>::new())
+            .delete_from_set("b", Vec::<String>::new());
+        assert_eq!(expr.update(update).unwrap(), "ADD #n0 :v0");
+        assert_eq!(expr.names().unwrap()["#n0"], VERSION);
+    }
+
+    #[test]
+    fn update_refuses_one_attribute_in_two_set_operations() {
+        let mut expr = Expr::new(0);
+        let update = Update::new().add_to_set("a", ["x"]).delete_from_set("a", ["y"]);
+        assert!(matches!(expr.update(update), Err(StoreError::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn string_sets_read_back_ascending() {
+        let mut attributes =
+            item_to_attributes(Item::new(Key::new("p", "s"), "x", &serde_json::json!({})).unwrap()).unwrap();
+        let members = ["b", "", "a", "B"].map(String::from).to_vec();
+        attributes.insert("tags".into(), AttributeValue::Ss(members));
+        let item = item_from_attributes(attributes).unwrap();
+        assert_eq!(item.attrs["tags"], serde_json::json!(["", "B", "a", "b"]));
+    }
+
+    #[test]
+    fn batch_get_backoff_grows_and_is_bounded() {
+        for attempt in 1..BATCH_GET_MAX_ATTEMPTS + 4 {
+            let ceiling = BATCH_GET_FIRST_BACKOFF
+                .saturating_mul(1 << (attempt - 1).min(20))
+                .min(BATCH_GET_MAX_BACKOFF);
+            let wait = batch_get_backoff(attempt);
+            assert!(wait <= ceiling && wait >= ceiling / 2, "attempt {attempt}: {wait:?}");
+        }
+        assert!(batch_get_backoff(u32::MAX) <= BATCH_GET_MAX_BACKOFF, "no overflow");
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod kind {
     pub const OUTBOX: &str = "outbox";
     pub const DEADLINE: &str = "deadline";
     pub const PROPERTY: &str = "property";
+    pub const GEO_ENTRY: &str = "geo_entry";
+    pub const MIGRATION: &str = "migration";
     pub const NIGHT: &str = "night";
     pub const SWEEP_WATERMARK: &str = "sweep_watermark";
     pub const BOOKING: &str = "booking";
@@ -68,19 +70,44 @@ pub fn property(property_id: &str) -> Key {
     Key::new(format!("PROPERTY#{property_id}"), "PROPERTY")
 }
 
-/// Where a listed property sits in gsi1: its place (country, folded city), then nightly
-/// price (12 digits, so lexical order is numeric order) and id. Ordering by price before
-/// currency keeps search results in ascending price even where a city mixes currencies.
-pub fn place_index(country: &str, folded_city: &str, nightly_amount: i64, property_id: &str) -> IndexKey {
-    IndexKey::new(
-        place(country, folded_city),
-        format!("PRICE#{nightly_amount:012}#{property_id}"),
-    )
+/// Where a listed property sits in gsi1: its folded city (in every country: `?city=Paris`
+/// finds Paris FR and Paris US on one partition, already in the promised order), then
+/// nightly price (12 digits, so lexical order is numeric order) and id. Ordering by price
+/// before currency keeps search results in ascending price even where a city mixes
+/// currencies.
+pub fn city_index(folded_city: &str, nightly_amount: i64, property_id: &str) -> IndexKey {
+    IndexKey::new(city(folded_city), price_position(nightly_amount, property_id))
 }
 
-/// The gsi1 partition of one place.
-pub fn place(country: &str, folded_city: &str) -> String {
-    format!("PLACE#{country}#{folded_city}")
+/// The gsi1 partition of one city, whatever its country.
+pub fn city(folded_city: &str) -> String {
+    format!("CITY#{folded_city}")
+}
+
+/// The gsi1 partition prefix of the index before cities spanned countries
+/// (`PLACE#<country>#<folded city>`): what the search-index backfill rewrites.
+pub const LEGACY_PLACE_PREFIX: &str = "PLACE#";
+
+/// The sort key that orders a property in every search index: nightly price, then id.
+pub fn price_position(nightly_amount: i64, property_id: &str) -> String {
+    format!("PRICE#{nightly_amount:012}#{property_id}")
+}
+
+/// A property's entry in one geohash cell of the map index: `GEO#<cell>` /
+/// `PRICE#<amount>#<id>`. The cell's length is its level, so every level has its own
+/// partitions, and one query of a partition walks its properties in the promised order.
+pub fn geo_entry(cell: &str, nightly_amount: i64, property_id: &str) -> Key {
+    Key::new(geo_cell(cell), price_position(nightly_amount, property_id))
+}
+
+/// The table partition of one geohash cell of the map index.
+pub fn geo_cell(cell: &str) -> String {
+    format!("GEO#{cell}")
+}
+
+/// The record of a one-off data migration that has run: `MIGRATION#<name>` / `MIGRATION`.
+pub fn migration(name: &str) -> Key {
+    Key::new(format!("MIGRATION#{name}"), "MIGRATION")
 }
 
 /// The gsi1 sort key bound of a nightly price: `PRICE#<amount>` (ids follow after `#`).

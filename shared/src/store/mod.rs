@@ -9,9 +9,25 @@
 //! - `update` needs a live item (it never creates one): without one it fails like a condition;
 //! - a transaction is all or nothing; when a condition fails the error names the position of
 //!   the first failing action; two actions on one key in one transaction are invalid;
+//! - `batch_get` returns the live items at its keys in the order of the keys, leaving out absent
+//!   and expired ones (so the result may be shorter than the keys); no keys costs no request;
+//! - an update's string-set operations (`add_to_set`, `delete_from_set`) treat the attribute as
+//!   a set of strings: adding creates it when missing, adding a member already there or
+//!   deleting one that is not is a no-op, deleting the last member removes the attribute (a
+//!   set is never empty, as in DynamoDB), and deleting from a missing attribute does nothing.
+//!   A value listed twice in one operation counts once; an operation with no values does
+//!   nothing (DynamoDB refuses empty sets), though the update still bumps the version. A set
+//!   reads back as a JSON array of distinct strings in ascending order;
+//! - only these updates make sets: a record written with `put` (or an update's `set`) holds
+//!   JSON arrays as lists, never as sets, even when they came from reading a set. So an item
+//!   read and put back loses its sets, and a set operation on a list, or on any attribute
+//!   that is not a set, is `InvalidRequest`, as is a numeric `add` to a set. A set never
+//!   equals anything in an `AttributeEquals` (there is no way to write a set value);
 //! - requests both adapters refuse as `InvalidRequest`: empty key strings, a reserved name in
-//!   a record or an `AttributeEquals`, one attribute named twice in an update, a query
-//!   `limit` outside 1..=1000; an inverted `Between` returns an empty page;
+//!   a record or an `AttributeEquals`, one attribute named twice in an update (across `set`,
+//!   `remove`, `add`, `add_to_set` and `delete_from_set`), a query `limit` outside 1..=1000, a
+//!   `batch_get` of more than [`MAX_BATCH_GET_KEYS`] keys or with one key twice; an inverted
+//!   `Between` returns an empty page;
 //! - GSI queries order equal index sort keys by `(pk, sk)` in the SQLite adapter; DynamoDB
 //!   does not promise an order for ties, so callers make GSI sort keys unique (end them
 //!   with the item id) rather than rely on it.
@@ -27,6 +43,9 @@ use serde_json::{Map, Value};
 
 /// Most actions one transaction may hold (DynamoDB's limit).
 pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+
+/// Most keys one [`Store::batch_get`] may ask for (DynamoDB's BatchGetItem limit).
+pub const MAX_BATCH_GET_KEYS: usize = 100;
 
 /// Attribute names the store owns; records may not use them.
 pub const RESERVED_ATTRIBUTES: [&str; 9] = [
@@ -168,6 +187,10 @@ pub struct Update {
     pub remove: Vec<String>,
     /// Integer attributes to add to (a missing one counts as 0).
     pub add: Vec<(String, i64)>,
+    /// String-set attributes to add members to (a missing one is created; see the module doc).
+    pub add_to_set: Vec<(String, Vec<String>)>,
+    /// String-set attributes to delete members from (the last one out removes the attribute).
+    pub delete_from_set: Vec<(String, Vec<String>)>,
     /// `Some(Some(k))` moves the item to `k` in gsi1, `Some(None)` takes it out.
     pub gsi1: Option<Option<IndexKey>>,
     /// `Some(Some(k))` moves the item to `k` in gsi2, `Some(None)` takes it out.
@@ -194,6 +217,35 @@ impl Update {
     pub fn add(mut self, name: impl Into<String>, by: i64) -> Self {
         self.add.push((name.into(), by));
         self
+    }
+
+    /// Adds `values` to the string set `name`, creating it when missing.
+    pub fn add_to_set(mut self, name: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.add_to_set
+            .push((name.into(), values.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    /// Deletes `values` from the string set `name`, removing it when none are left.
+    pub fn delete_from_set(
+        mut self,
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.delete_from_set
+            .push((name.into(), values.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    /// Every record attribute the update names, once per operation naming it.
+    fn attribute_names(&self) -> impl Iterator<Item = &String> {
+        self.set
+            .iter()
+            .map(|(name, _)| name)
+            .chain(&self.remove)
+            .chain(self.add.iter().map(|(name, _)| name))
+            .chain(self.add_to_set.iter().map(|(name, _)| name))
+            .chain(self.delete_from_set.iter().map(|(name, _)| name))
     }
 
     pub fn gsi1(mut self, key: Option<IndexKey>) -> Self {
@@ -360,10 +412,18 @@ pub trait Store: Send + Sync {
     async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError>;
     /// Deletes the item at `key` if `condition` holds (deleting nothing is fine with `Always`).
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
+    /// The live items at `keys` (at most [`MAX_BATCH_GET_KEYS`], all distinct), in the order
+    /// of `keys`, leaving out those absent or expired: one round trip where a page of links
+    /// would otherwise cost a `get` each.
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError>;
     /// Applies every action or none (at most [`MAX_TRANSACTION_ACTIONS`]).
     async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError>;
     /// One page of live items of a partition, in sort-key order.
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
+    /// One page of the live items of `kind` anywhere in the table, examining at most `limit`
+    /// (1..=1000) items, in no promised order; `next` resumes it. Maintenance only (data
+    /// migrations such as the search-index backfill): a request path never scans.
+    async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError>;
 }
 
 /// Checks what both adapters refuse before touching storage.
@@ -387,6 +447,55 @@ pub fn validate_transaction(actions: &[TxAction]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Checks what both adapters refuse in a batch get before touching storage: more than
+/// [`MAX_BATCH_GET_KEYS`] keys, an empty key string, or one key twice (which DynamoDB refuses
+/// for the whole batch).
+pub fn validate_batch_get(keys: &[Key]) -> Result<(), StoreError> {
+    if keys.len() > MAX_BATCH_GET_KEYS {
+        return Err(StoreError::InvalidRequest(format!(
+            "a batch get asks for at most {MAX_BATCH_GET_KEYS} keys, not {}",
+            keys.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    for key in keys {
+        if key.pk.is_empty() || key.sk.is_empty() {
+            return Err(StoreError::InvalidRequest("key attributes may not be empty".into()));
+        }
+        if !seen.insert(key) {
+            return Err(StoreError::InvalidRequest(format!(
+                "one batch get asks for {} {} twice",
+                key.pk, key.sk
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the attribute names of an update as both adapters must: none reserved, and none
+/// named by two operations (DynamoDB refuses overlapping paths in one update expression).
+pub fn validate_update_attributes(update: &Update) -> Result<(), StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    for name in update.attribute_names() {
+        validate_attributes([name])?;
+        if !seen.insert(name) {
+            return Err(StoreError::InvalidRequest(format!(
+                "one update names attribute `{name}` twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The members of one string-set operation as a set: distinct and ascending, the order in
+/// which sets read back (DynamoDB refuses a set value listing a member twice).
+pub fn string_set(values: &[String]) -> Vec<String> {
+    let mut values = values.to_vec();
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
 /// Checks that a record's attributes do not use a name the store owns.
 pub fn validate_attributes<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), StoreError> {
     for name in names {
@@ -395,4 +504,56 @@ pub fn validate_attributes<'a>(names: impl IntoIterator<Item = &'a String>) -> R
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: usize) -> Vec<Key> {
+        (0..n).map(|i| Key::new("P", format!("{i:03}"))).collect()
+    }
+
+    #[test]
+    fn batch_get_bounds() {
+        assert_eq!(validate_batch_get(&[]), Ok(()));
+        assert_eq!(validate_batch_get(&keys(MAX_BATCH_GET_KEYS)), Ok(()));
+        let invalid = |keys: &[Key]| matches!(validate_batch_get(keys), Err(StoreError::InvalidRequest(_)));
+        assert!(invalid(&keys(MAX_BATCH_GET_KEYS + 1)));
+        assert!(invalid(&[Key::new("P", "1"), Key::new("P", "2"), Key::new("P", "1")]));
+        assert!(invalid(&[Key::new("P", "")]));
+        assert!(invalid(&[Key::new("", "S")]));
+    }
+
+    #[test]
+    fn update_names_each_attribute_once() {
+        let invalid =
+            |update: Update| matches!(validate_update_attributes(&update), Err(StoreError::InvalidRequest(_)));
+        let ok = Update::new()
+            .set("a", 1)
+            .remove("b")
+            .add("c", 1)
+            .add_to_set("d", ["x"])
+            .delete_from_set("e", ["y"]);
+        assert_eq!(validate_update_attributes(&ok), Ok(()));
+        assert!(invalid(
+            Update::new().add_to_set("a", ["x"]).delete_from_set("a", ["y"])
+        ));
+        assert!(invalid(Update::new().set("a", 1).add_to_set("a", ["x"])));
+        assert!(invalid(Update::new().remove("a").delete_from_set("a", ["x"])));
+        assert!(invalid(Update::new().add_to_set("a", ["x"]).add_to_set("a", ["y"])));
+        assert!(
+            invalid(Update::new().add_to_set("a", Vec::<String>::new()).add("a", 1)),
+            "an empty operation still names its attribute"
+        );
+        assert!(invalid(Update::new().add_to_set("version", ["x"])));
+        assert!(invalid(Update::new().delete_from_set("ttl", ["x"])));
+    }
+
+    #[test]
+    fn string_set_is_distinct_and_ascending() {
+        let values: Vec<String> = ["b", "a", "b", "", "C"].map(String::from).to_vec();
+        assert_eq!(string_set(&values), ["", "C", "a", "b"]);
+        assert!(string_set(&[]).is_empty());
+    }
 }

@@ -1,0 +1,64 @@
+//! A store that counts the calls made through it: the "store calls per page" figures of the
+//! search benchmark.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use shared::store::{Condition, Item, Key, Page, Query, ResumeKey, Store, StoreError, TxAction, Update};
+
+/// Counts every call, then passes it on to the wrapped store.
+pub struct CountingStore {
+    inner: Arc<dyn Store>,
+    /// Calls since the counter was last reset.
+    pub calls: AtomicU64,
+}
+
+impl CountingStore {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self {
+            inner,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.count();
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.count();
+        self.inner.put(item, condition).await
+    }
+    async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
+        self.count();
+        self.inner.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.count();
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
+        self.count();
+        self.inner.transact(actions).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.count();
+        self.inner.query(query).await
+    }
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.count();
+        self.inner.batch_get(keys).await
+    }
+    async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
+        self.count();
+        self.inner.scan(kind, start, limit).await
+    }
+}
