@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bench::counting::CountingStore;
 use bench::{Summary, ms};
 use chrono::{Duration as Days, NaiveDate, Utc};
 use embedded::bus::LocalBus;
@@ -28,6 +27,11 @@ use shared::clock::SystemClock;
 use shared::properties::calendar::BlocksInput;
 use shared::properties::input::PropertyInput;
 use shared::store::Store;
+use shared::store::counting::CountingStore;
+
+// As the local API runs (local-api/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Properties per set.
 const PER_SET: usize = 5_000;

@@ -1,8 +1,6 @@
 //! Helpers of `cargo bench -p bench`: latency statistics and the requests the benchmark sends.
 //! Everything that is timed lives in `benches/`.
 
-pub mod counting;
-
 use std::time::Duration;
 
 use lambda_http::http::HeaderValue;

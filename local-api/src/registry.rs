@@ -101,6 +101,7 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
         ("list-user-reviews", http!(list_user_reviews)),
         ("respond-to-review", http!(respond_to_review)),
         ("review-events-consumer", consumer!(review_events_consumer)),
+        ("graphql", http!(graphql_function)),
         ("deadline-sweeper", scheduled!(deadline_sweeper::sweep)),
         ("outbox-relay", scheduled!(outbox_relay::relay)),
     ]

@@ -56,42 +56,55 @@ pub struct Claim {
     request_hash: String,
 }
 
-/// The key of `req`, if it has one: 1..=255 visible ASCII characters, else `400`.
-fn header_key(req: &Request) -> Result<Option<&str>, ApiError> {
+/// A key as a client gave it (the header, or a GraphQL `idempotencyKey` named `field`):
+/// 1..=255 visible ASCII characters, else `400` naming `field`.
+pub fn parse_key<'a>(raw: &'a str, field: &str) -> Result<&'a str, ApiError> {
+    if raw.is_empty() || raw.len() > MAX_KEY_CHARS || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest {
+            message: format!("{field} must be 1..255 visible ASCII characters"),
+            details: vec![FieldError::new(field, "must be 1..255 visible ASCII characters")],
+        });
+    }
+    Ok(raw)
+}
+
+/// The `Idempotency-Key` of `req`, if it has one.
+pub fn header_key(req: &Request) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.headers().get(HEADER) else {
         return Ok(None);
     };
-    let bad = || ApiError::BadRequest {
+    let raw = value.to_str().map_err(|_| ApiError::BadRequest {
         message: "Idempotency-Key must be 1..255 visible ASCII characters".to_owned(),
         details: vec![FieldError::new(
             "Idempotency-Key",
             "must be 1..255 visible ASCII characters",
         )],
-    };
-    let key = value.to_str().map_err(|_| bad())?;
-    if key.is_empty() || key.len() > MAX_KEY_CHARS || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(bad());
-    }
-    Ok(Some(key))
+    })?;
+    parse_key(raw, "Idempotency-Key").map(Some)
 }
 
-/// A digest of the body that ignores formatting and key order: two bodies that mean the same
-/// JSON count as the same request.
-fn request_hash(body: &[u8]) -> String {
-    let canonical = serde_json::from_slice::<serde_json::Value>(body)
-        .map(|value| value.to_string().into_bytes())
-        .unwrap_or_else(|_| body.to_vec());
-    hex::encode(Sha256::digest(canonical))
+/// A digest of the request's input as parsed: formatting and key order of the body never
+/// matter, and REST and GraphQL requests meaning the same input are the same request.
+fn request_hash<T: Serialize>(input: &T) -> Result<String, ApiError> {
+    let canonical = serde_json::to_value(input).map_err(ApiError::internal)?.to_string();
+    Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
 }
 
-/// Looks up the request's key for `user_id` on `route` (e.g. `POST /bookings`).
-pub async fn begin(app: &App, req: &Request, user_id: &str, route: &str) -> Result<Begin, ApiError> {
-    let Some(key) = header_key(req)? else {
+/// Looks up `key` (already parsed) of `user_id` on `route` (e.g. `POST /bookings`), for a
+/// request whose input is `input`.
+pub async fn begin<T: Serialize>(
+    app: &App,
+    key: Option<&str>,
+    input: &T,
+    user_id: &str,
+    route: &str,
+) -> Result<Begin, ApiError> {
+    let Some(key) = key else {
         return Ok(Begin::Proceed(None));
     };
     let claim = Claim {
         key: keys::idempotency(user_id, route, key),
-        request_hash: request_hash(req.body().as_ref()),
+        request_hash: request_hash(input)?,
     };
     match claim.recorded(app).await? {
         Some(answer) => Ok(Begin::Replay(answer)),
@@ -150,11 +163,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn equal_json_hashes_equal_whatever_its_layout() {
+    fn equal_input_hashes_equal_whatever_its_layout() {
+        let parse = |raw: &str| serde_json::from_str::<serde_json::Value>(raw).unwrap();
         assert_eq!(
-            request_hash(br#"{"a":1,"b":[2,3]}"#),
-            request_hash(b"{ \"b\": [2, 3],\n \"a\": 1 }")
+            request_hash(&parse(r#"{"a":1,"b":[2,3]}"#)).unwrap(),
+            request_hash(&parse("{ \"b\": [2, 3],\n \"a\": 1 }")).unwrap()
         );
-        assert_ne!(request_hash(br#"{"a":1}"#), request_hash(br#"{"a":2}"#));
+        assert_ne!(
+            request_hash(&parse(r#"{"a":1}"#)).unwrap(),
+            request_hash(&parse(r#"{"a":2}"#)).unwrap()
+        );
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_of_1_to_255() {
+        assert!(parse_key("k-1", "idempotencyKey").is_ok());
+        for bad in ["", "with space", "é", &"k".repeat(256)] {
+            let err = parse_key(bad, "idempotencyKey").unwrap_err();
+            assert_eq!(err.status(), 400);
+        }
     }
 }

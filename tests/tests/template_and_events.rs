@@ -122,3 +122,54 @@ async fn every_sample_event_replays_through_its_handler() {
         }
     }
 }
+
+/// A function with more than one route has a sample per further route,
+/// `events/<binary>-<name>.json`; each replays through its handler like the first (a body
+/// that is not JSON is fine when the answer says so, as the GraphQL schema's SDL does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_extra_sample_names_a_route_of_its_function_and_replays() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let specs = functions(BUILT_IN).unwrap();
+    let known: std::collections::HashMap<_, _> = handlers().into_iter().collect();
+    let binaries: BTreeSet<&str> = specs.iter().map(|s| s.binary.as_str()).collect();
+    for entry in std::fs::read_dir(repo_root().join("events")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if binaries.contains(name.as_str()) {
+            continue;
+        }
+        let spec = specs
+            .iter()
+            .filter(|s| name.starts_with(&format!("{}-", s.binary)))
+            .max_by_key(|s| s.binary.len())
+            .unwrap_or_else(|| panic!("{} belongs to no function", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let event: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let route_key = event["routeKey"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            spec.triggers.iter().skip(1).any(|trigger| matches!(
+                trigger,
+                Trigger::Http { method, path } if format!("{method} {path}") == route_key
+            )),
+            "{name}: {route_key} is not a further route of {}",
+            spec.binary
+        );
+        let Handler::Http(handler) = known[spec.binary.as_str()] else {
+            panic!("{} is not an HTTP function", spec.binary);
+        };
+        let request = lambda_http::request::from_str(&text).unwrap();
+        let response = shared::http::serve(request, |request| handler(app.app, request)).await;
+        let status = response.status().as_u16();
+        assert!(status < 500, "{name} answered {status}");
+        let json_answer = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("json"));
+        if json_answer {
+            let body: &[u8] = response.body().as_ref();
+            serde_json::from_slice::<serde_json::Value>(body)
+                .unwrap_or_else(|_| panic!("{name} answered a body that is not JSON"));
+        }
+    }
+}

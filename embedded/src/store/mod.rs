@@ -68,8 +68,14 @@ const COLUMNS: &str = "pk, sk, type, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, versio
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Extra connections for reads, on a database file (WAL lets them read while another
+    /// connection writes); none for an in-memory database, which one connection owns.
+    readers: Arc<Vec<Mutex<Connection>>>,
     clock: Arc<dyn Clock>,
 }
+
+/// Read connections beside the writing one: the local API serves requests on two threads.
+const READERS: usize = 2;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,7 +107,24 @@ impl SqliteStore {
         // NORMAL is durable across application crashes in WAL mode; only a power cut can
         // lose the last commits, which is fine for a local stand-in.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(unavailable)?;
-        Self::with_connection(conn, clock)
+        // Reads come from memory rather than a pread per page: a 64 MiB page cache and the
+        // file mapped (SQLite's defaults are 2 MiB and no mapping).
+        conn.pragma_update(None, "cache_size", -65_536).map_err(unavailable)?;
+        conn.pragma_update(None, "mmap_size", 268_435_456)
+            .map_err(unavailable)?;
+        let mut store = Self::with_connection(conn, clock)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open(path).map_err(unavailable)?;
+            reader.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+            reader.pragma_update(None, "cache_size", -16_384).map_err(unavailable)?;
+            reader
+                .pragma_update(None, "mmap_size", 268_435_456)
+                .map_err(unavailable)?;
+            readers.push(Mutex::new(reader));
+        }
+        store.readers = Arc::new(readers);
+        Ok(store)
     }
 
     /// A fresh, empty in-memory database, gone when the store is dropped: for tests.
@@ -115,6 +138,7 @@ impl SqliteStore {
         add_sets_column(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Vec::new()),
             clock,
         })
     }
@@ -138,6 +162,38 @@ impl SqliteStore {
         })
         .await
         .map_err(|err| StoreError::Unavailable(format!("store task failed: {err}")))?
+    }
+
+    /// Runs the read `op` right here when the connection is free, else like [`Self::run`].
+    /// In WAL mode a read never waits for another process's lock, and one takes microseconds,
+    /// so a hop to the blocking pool (two thread switches, and every row allocated on one
+    /// thread and freed on another) would cost more than the read itself.
+    async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, i64) -> Result<T, StoreError> + Send + 'static,
+    {
+        // The guard never lives across an await: when every connection is busy, `op` goes
+        // on to wait for the writing one.
+        let op = {
+            let free = self
+                .readers
+                .iter()
+                .chain(std::iter::once(self.conn.as_ref()))
+                .find_map(|conn| match conn.try_lock() {
+                    Ok(conn) => Some(conn),
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                });
+            match free {
+                Some(mut conn) => {
+                    let now = self.clock.now().timestamp();
+                    return op(&mut conn, now);
+                }
+                None => op,
+            }
+        };
+        self.run(op).await
     }
 }
 
@@ -166,7 +222,7 @@ impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         validate_key(key)?;
         let key = key.clone();
-        self.run(move |conn, now| {
+        self.read(move |conn, now| {
             Ok(load(conn, &key)?
                 .map(|stored| stored.item)
                 .filter(|item| item.is_live(now)))
@@ -180,7 +236,7 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let keys = keys.to_vec();
-        self.run(move |conn, now| load_many(conn, &keys, now)).await
+        self.read(move |conn, now| load_many(conn, &keys, now)).await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -313,7 +369,7 @@ impl Store for SqliteStore {
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        self.run(move |conn, now| run_query(conn, &query, now)).await
+        self.read(move |conn, now| run_query(conn, &query, now)).await
     }
 
     async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
@@ -323,7 +379,7 @@ impl Store for SqliteStore {
             )));
         }
         let kind = kind.to_owned();
-        self.run(move |conn, now| run_scan(conn, &kind, start.as_ref(), limit, now))
+        self.read(move |conn, now| run_scan(conn, &kind, start.as_ref(), limit, now))
             .await
     }
 }
@@ -870,6 +926,37 @@ mod tests {
         ));
         assert!(!json_equal(&serde_json::json!(5), &serde_json::json!("5")));
         assert!(!json_equal(&serde_json::json!(-1), &serde_json::json!(u64::MAX)));
+    }
+
+    /// Reads on the extra connections see every write the moment it returned, also while
+    /// other writes and reads run on other threads.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_on_any_connection_see_each_committed_write() {
+        let dir = std::env::temp_dir().join(format!("roost-sqlite-{}", ulid::Ulid::new()));
+        let store = Arc::new(SqliteStore::open(&dir.join("store.db"), clock()).unwrap());
+        assert_eq!(store.readers.len(), READERS);
+        let writers = (0..4).map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in 0..50 {
+                    let key = Key::new(format!("p{w}"), format!("{n:03}"));
+                    store.put(item(&key.pk, &key.sk), Condition::Absent).await.unwrap();
+                    assert!(
+                        store.get(&key).await.unwrap().is_some(),
+                        "{key:?} written, then not found"
+                    );
+                    let page = store
+                        .query(Query::partition(Index::Table, key.pk.clone()))
+                        .await
+                        .unwrap();
+                    assert_eq!(page.items.len(), n + 1);
+                }
+            })
+        });
+        for writer in writers.collect::<Vec<_>>() {
+            writer.await.unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]

@@ -15,7 +15,6 @@ use crate::App;
 use crate::auth::Principal;
 use crate::deadlines::{self, Deadline, DeadlineKind};
 use crate::error::{ApiError, FieldError, Problems};
-use crate::http::Request;
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
 use crate::properties::calendar::{self, day, parse_date, state};
 use crate::properties::{self, Property, availability};
@@ -30,7 +29,7 @@ pub const HOLD: Duration = Duration::minutes(15);
 const ATTEMPTS: u32 = 4;
 
 /// Body of `POST /bookings`. Prices are never accepted: the server computes them.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BookingInput {
     pub property_id: Option<String>,
@@ -57,10 +56,10 @@ struct HeldNight<'a> {
 pub async fn create(
     app: &App,
     principal: &Principal,
-    req: &Request,
+    idempotency_key: Option<&str>,
     input: BookingInput,
 ) -> Result<StoredAnswer, ApiError> {
-    let claim = match idempotency::begin(app, req, &principal.user_id, ROUTE).await? {
+    let claim = match idempotency::begin(app, idempotency_key, &input, &principal.user_id, ROUTE).await? {
         Begin::Replay(answer) => return Ok(answer),
         Begin::Proceed(claim) => claim,
     };

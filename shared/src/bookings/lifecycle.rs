@@ -250,7 +250,7 @@ where
         if step.transition.releases_nights() {
             // Lapsed holds are no longer live night items, so their entries go by the
             // booking's own hold end.
-            property = availability::free(availability::release_holds(property, &current.stay(), hold_end), booked);
+            property = availability::untake(availability::release_holds(property, &current.stay(), hold_end), booked);
             property_changes = true;
         } else if paying {
             property = availability::take(availability::release_holds(property, &current.stay(), hold_end), booked);

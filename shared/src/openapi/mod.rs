@@ -2,6 +2,7 @@
 //! Each route of `template.yaml` has an entry here; a test checks the two lists agree.
 
 mod bookings;
+mod graphql;
 mod payments;
 mod reviews;
 
@@ -84,10 +85,11 @@ impl Modify for BearerAuth {
         payments::create_payment, payments::list_payments, payments::stripe_webhook,
         reviews::create_review, reviews::list_property_reviews, reviews::list_user_reviews,
         reviews::respond_to_review,
+        graphql::graphql, graphql::graphql_schema,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "graphql"))
 )]
 struct ApiDoc;
 

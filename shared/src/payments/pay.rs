@@ -18,7 +18,6 @@ use crate::bookings::lifecycle;
 use crate::bookings::{Booking, BookingStatus};
 use crate::error::{ApiError, FieldError};
 use crate::events::{Event, EventType, Queue};
-use crate::http::Request;
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
 use crate::outbox;
 use crate::store::keys::{self, kind};
@@ -28,7 +27,7 @@ use crate::store::{Condition, Item, StoreError, TxAction, Update};
 const MAX_METHOD_CHARS: usize = 255;
 
 /// Body of `POST /bookings/{id}/payments`. The amount is the booking's total, never the client's.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PaymentInput {
     /// A payment method id, e.g. `pm_card_visa`.
@@ -57,7 +56,7 @@ struct PaidClaim<'a> {
 pub async fn pay(
     app: &App,
     principal: &Principal,
-    req: &Request,
+    idempotency_key: Option<&str>,
     booking_id: &str,
     input: PaymentInput,
 ) -> Result<StoredAnswer, ApiError> {
@@ -71,7 +70,7 @@ pub async fn pay(
         return Err(ApiError::Forbidden("only the booking's guest pays for it"));
     }
     let route = format!("POST /bookings/{}/payments", booking.id);
-    let claim = match idempotency::begin(app, req, &principal.user_id, &route).await? {
+    let claim = match idempotency::begin(app, idempotency_key, &input, &principal.user_id, &route).await? {
         Begin::Replay(answer) => return Ok(answer),
         Begin::Proceed(claim) => claim,
     };

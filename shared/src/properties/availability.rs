@@ -50,23 +50,40 @@ pub fn take(update: Update, dates: impl IntoIterator<Item = NaiveDate>) -> Updat
 }
 
 /// Frees `dates` that were booked or blocked.
-pub fn free(update: Update, dates: impl IntoIterator<Item = NaiveDate>) -> Update {
+pub fn untake(update: Update, dates: impl IntoIterator<Item = NaiveDate>) -> Update {
     update.delete_from_set(TAKEN_NIGHTS, dates.into_iter().map(taken_entry))
+}
+
+/// Whether every night of `stay` is free at `now` (epoch seconds), given a property's
+/// `takenNights` and `heldNights` entries. Dates compare as text: `YYYY-MM-DD` sorts like the
+/// dates it spells.
+pub fn free<'a>(
+    taken: impl IntoIterator<Item = &'a str>,
+    held: impl IntoIterator<Item = &'a str>,
+    stay: &Stay,
+    now: i64,
+) -> bool {
+    let first = day(stay.check_in);
+    let end = day(stay.check_out);
+    let within = |date: &str| date >= first.as_str() && date < end.as_str();
+    let taken = taken.into_iter().any(within);
+    let held = held.into_iter().any(|entry| match entry.split_once('~') {
+        Some((date, until)) => within(date) && until.parse::<i64>().is_ok_and(|until| until > now),
+        None => false,
+    });
+    !taken && !held
 }
 
 impl Property {
     /// Whether every night of `stay` is free at `now` (epoch seconds), from the property item
-    /// alone. Dates compare as text: `YYYY-MM-DD` sorts like the dates it spells.
+    /// alone.
     pub fn is_free(&self, stay: &Stay, now: i64) -> bool {
-        let first = day(stay.check_in);
-        let end = day(stay.check_out);
-        let within = |date: &str| date >= first.as_str() && date < end.as_str();
-        let taken = self.taken_nights.iter().any(|date| within(date));
-        let held = self.held_nights.iter().any(|entry| match entry.split_once('~') {
-            Some((date, until)) => within(date) && until.parse::<i64>().is_ok_and(|until| until > now),
-            None => false,
-        });
-        !taken && !held
+        free(
+            self.taken_nights.iter().map(String::as_str),
+            self.held_nights.iter().map(String::as_str),
+            stay,
+            now,
+        )
     }
 }
 

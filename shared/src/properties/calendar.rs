@@ -359,7 +359,7 @@ pub async fn set_blocks(
         let view = if blocked {
             availability::take(Update::new(), dates.iter().copied())
         } else {
-            availability::free(Update::new(), dates.iter().copied())
+            availability::untake(Update::new(), dates.iter().copied())
         };
         actions.push(TxAction::Update {
             key: keys::property(&property.id),

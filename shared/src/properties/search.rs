@@ -18,6 +18,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::availability;
 use super::calendar::{self, Stay};
 use super::index::GeoEntry;
 use super::model::Property;
@@ -543,10 +544,7 @@ async fn walk_city(
         // the first query asks for one more item than it may examine.
         let skip = if round == 1 { after } else { None };
         let budget = MAX_CANDIDATES_PER_REQUEST - examined;
-        // Unfiltered, `limit` items fill the page and one more tells whether another
-        // follows; filtered, twice the page is a fair first guess of what fills it.
-        let wanted = if criteria.filters_items() { 2 * limit } else { limit } + 1;
-        let size = if round == 1 { wanted.min(budget) } else { budget } + u32::from(skip.is_some());
+        let size = round_size(criteria, limit, examined, hits.len()).min(budget) + u32::from(skip.is_some());
         let page = app
             .store
             .query(
@@ -556,29 +554,17 @@ async fn walk_city(
                     .start(start.take()),
             )
             .await?;
-        let mut items = page
-            .items
-            .iter()
-            .filter(|item| skip.is_none() || gsi1_sort_key(item) != skip);
-        for item in items.by_ref() {
+        for item in page.items {
+            if skip.is_some() && gsi1_sort_key(&item) == skip {
+                continue;
+            }
             if hits.len() >= limit as usize || examined >= MAX_CANDIDATES_PER_REQUEST {
                 // Examined enough; this item is where the next page starts.
                 return Ok((hits, last));
             }
             examined += 1;
-            last = gsi1_sort_key(item).map(str::to_owned);
-            let property: Property = item.record()?;
-            let has_amenity = |wanted: &str| property.amenities.iter().any(|a| a.to_lowercase() == wanted);
-            if criteria.admits(Facts {
-                country: &property.address.country,
-                currency: property.nightly_price.currency,
-                max_guests: property.max_guests,
-                bedrooms: property.bedrooms,
-                min_nights: property.min_nights,
-                max_nights: property.max_nights,
-                has_amenity: &has_amenity,
-            }) && criteria.bookable(&property, now)
-            {
+            last = gsi1_sort_key(&item).map(str::to_owned);
+            if let Some(property) = city_candidate(criteria, item, now)? {
                 hits.push(Hit {
                     property,
                     distance_km: None,
@@ -596,6 +582,92 @@ async fn walk_city(
         }
     }
     Ok((hits, last))
+}
+
+/// The part of a property item the filters read, borrowed from its attributes: a candidate
+/// that fails them costs no full decoding.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Glance<'a> {
+    #[serde(borrow)]
+    address: GlanceAddress<'a>,
+    #[serde(borrow)]
+    nightly_price: GlanceMoney<'a>,
+    max_guests: u32,
+    bedrooms: u32,
+    min_nights: u32,
+    max_nights: u32,
+    #[serde(borrow, default)]
+    amenities: Vec<&'a str>,
+    #[serde(borrow, default)]
+    deleted_at: Option<&'a str>,
+    #[serde(borrow, default)]
+    taken_nights: Vec<&'a str>,
+    #[serde(borrow, default)]
+    held_nights: Vec<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct GlanceAddress<'a> {
+    country: &'a str,
+}
+
+#[derive(Deserialize)]
+struct GlanceMoney<'a> {
+    currency: &'a str,
+}
+
+/// The property of a city index item, if it passes every filter at `now`.
+fn city_candidate(criteria: &Criteria, mut item: Item, now: i64) -> Result<Option<Property>, ApiError> {
+    let attrs = serde_json::Value::Object(std::mem::take(&mut item.attrs));
+    let glance = Glance::deserialize(&attrs)
+        .map_err(|err| ApiError::internal(format!("{} {}: {err}", item.key.pk, item.key.sk)))?;
+    let Ok(currency) = Currency::parse(glance.nightly_price.currency) else {
+        return Err(ApiError::internal(format!("{}: unknown currency", item.key.pk)));
+    };
+    let has_amenity = |wanted: &str| glance.amenities.iter().any(|a| a.to_lowercase() == wanted);
+    let admitted = glance.deleted_at.is_none()
+        && criteria.admits(Facts {
+            country: glance.address.country,
+            currency,
+            max_guests: glance.max_guests,
+            bedrooms: glance.bedrooms,
+            min_nights: glance.min_nights,
+            max_nights: glance.max_nights,
+            has_amenity: &has_amenity,
+        })
+        && criteria.stay.as_ref().is_none_or(|stay| {
+            availability::free(
+                glance.taken_nights.iter().copied(),
+                glance.held_nights.iter().copied(),
+                stay,
+                now,
+            )
+        });
+    if !admitted {
+        return Ok(None);
+    }
+    let property = serde_json::from_value(attrs)
+        .map_err(|err| ApiError::internal(format!("{} {}: {err}", item.key.pk, item.key.sk)))?;
+    Ok(Some(property))
+}
+
+/// How many items the next query of a city walk asks for: unfiltered, the rest of the page
+/// and one more (which tells whether another page follows); filtered, twice the page at first,
+/// then what the share of matches so far says fills it, with half as much again to spare.
+fn round_size(criteria: &Criteria, limit: u32, examined: u32, hits: usize) -> u32 {
+    let missing = limit.saturating_sub(u32::try_from(hits).unwrap_or(u32::MAX));
+    if !criteria.filters_items() {
+        return missing + 1;
+    }
+    if examined == 0 {
+        return 2 * limit + 1;
+    }
+    if hits == 0 {
+        return MAX_CANDIDATES_PER_REQUEST;
+    }
+    let per_hit = examined.div_ceil(u32::try_from(hits).unwrap_or(u32::MAX));
+    missing.saturating_mul(per_hit).saturating_mul(3) / 2 + 1
 }
 
 /// A map entry read from one cell, with its sort key.
@@ -647,9 +719,10 @@ async fn walk_map(
             if after == Some(item.key.sk.as_str()) {
                 continue;
             }
+            let position = item.key.sk.clone();
             candidates.push(Candidate {
-                entry: item.record()?,
-                position: item.key.sk,
+                entry: GeoEntry::from_item(item)?,
+                position,
             });
         }
     }
@@ -701,8 +774,8 @@ async fn walk_map(
     };
     let now = app.clock.now().timestamp();
     let mut by_id: std::collections::HashMap<String, Property> = properties
-        .iter()
-        .map(|item| item.record::<Property>().map(|p| (p.id.clone(), p)))
+        .into_iter()
+        .map(|item| item.into_record::<Property>().map(|p| (p.id.clone(), p)))
         .collect::<Result<_, _>>()?;
     let mut hits = Vec::new();
     for (candidate, distance_km) in &passing {

@@ -32,6 +32,7 @@
 //!   does not promise an order for ties, so callers make GSI sort keys unique (end them
 //!   with the item id) rather than rely on it.
 
+pub mod counting;
 pub mod dynamo;
 pub mod keys;
 
@@ -143,6 +144,13 @@ impl Item {
     pub fn record<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
         serde_json::from_value(Value::Object(self.attrs.clone()))
             .map_err(|err| StoreError::InvalidItem(format!("{} {}: {err}", self.key.pk, self.key.sk)))
+    }
+
+    /// The record stored in this item, taking its attributes (no copy).
+    pub fn into_record<T: DeserializeOwned>(self) -> Result<T, StoreError> {
+        let Item { key, attrs, .. } = self;
+        serde_json::from_value(Value::Object(attrs))
+            .map_err(|err| StoreError::InvalidItem(format!("{} {}: {err}", key.pk, key.sk)))
     }
 
     /// Whether the item is live at `now` (epoch seconds): no ttl, or a ttl still ahead.

@@ -1,11 +1,11 @@
-//! A store that counts the calls made through it: the "store calls per page" figures of the
-//! search benchmark.
+//! A store that counts the calls made through it: how benchmarks and tests check what a
+//! request costs ("store calls per page").
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::{Condition, Item, Key, Page, Query, ResumeKey, Store, StoreError, TxAction, Update};
 use async_trait::async_trait;
-use shared::store::{Condition, Item, Key, Page, Query, ResumeKey, Store, StoreError, TxAction, Update};
 
 /// Counts every call, then passes it on to the wrapped store.
 pub struct CountingStore {
@@ -20,6 +20,11 @@ impl CountingStore {
             inner,
             calls: AtomicU64::new(0),
         }
+    }
+
+    /// Calls so far, and resets the count.
+    pub fn take(&self) -> u64 {
+        self.calls.swap(0, Ordering::SeqCst)
     }
 
     fn count(&self) {

@@ -1,0 +1,329 @@
+//! Every write of the REST API: one input object and one payload per mutation, each calling
+//! the use case of its REST handler.
+
+use async_graphql::{Context, Error, ID, Object, SimpleObject};
+use shared::bookings::actions::{self, Action, ActionInput};
+use shared::error::ApiError;
+use shared::idempotency::parse_key;
+use shared::properties::calendar::{self, BlocksInput};
+use shared::users::{UserView, profile, register, session};
+
+use crate::context::{app, principal};
+use crate::error::OrGraphql;
+use crate::inputs::{
+    BookingActionInput, CreateBookingInput, CreatePropertyInput, CreateReviewInput, DeletePropertyInput, LoginInput,
+    PayBookingInput, RefreshTokenInput, RegisterInput, RespondToReviewInput, SetCalendarBlocksInput, UpdateMeInput,
+    UpdatePropertyInput,
+};
+use crate::types::{Account, Booking, Calendar, Payment, Property, Review, TokenPair, from_body, mirror, property};
+
+macro_rules! payload {
+    ($(#[$doc:meta] $name:ident { $field:ident: $type:ty })*) => {
+        $(
+            #[$doc]
+            #[derive(SimpleObject)]
+            pub struct $name {
+                pub $field: $type,
+            }
+        )*
+    };
+}
+
+payload! {
+    /// What `register` answers: the new account (sign in with `login`).
+    RegisterPayload { user: Account }
+    /// What `login` answers.
+    LoginPayload { tokens: TokenPair }
+    /// What `refresh` answers: a new pair; the presented refresh token stops working.
+    RefreshPayload { tokens: TokenPair }
+    /// What `logout` answers: the refresh token's family is revoked.
+    LogoutPayload { revoked: bool }
+    /// What `updateMe` answers.
+    UpdateMePayload { user: Account }
+    /// What `createProperty` answers.
+    CreatePropertyPayload { property: Property }
+    /// What `updateProperty` answers.
+    UpdatePropertyPayload { property: Property }
+    /// What `deleteProperty` answers.
+    DeletePropertyPayload { deleted_property_id: ID }
+    /// What `setCalendarBlocks` answers: the calendar of that range.
+    SetCalendarBlocksPayload { calendar: Calendar }
+    /// What `createBooking` answers: the booking in `pending_payment`, with `holdExpiresAt`.
+    CreateBookingPayload { booking: Booking }
+    /// What `acceptBooking` answers.
+    AcceptBookingPayload { booking: Booking }
+    /// What `declineBooking` answers.
+    DeclineBookingPayload { booking: Booking }
+    /// What `cancelBooking` answers (with the refund the policy gives).
+    CancelBookingPayload { booking: Booking }
+    /// What `checkInBooking` answers.
+    CheckInBookingPayload { booking: Booking }
+    /// What `checkOutBooking` answers.
+    CheckOutBookingPayload { booking: Booking }
+    /// What `payBooking` answers: the payment, whatever its outcome.
+    PayBookingPayload { payment: Payment }
+    /// What `createReview` answers: the review, hidden until both sides reviewed.
+    CreateReviewPayload { review: Review }
+    /// What `respondToReview` answers.
+    RespondToReviewPayload { review: Review }
+}
+
+/// An `idempotencyKey` argument, checked like the header (`bad_request` naming it).
+fn key(raw: Option<&String>) -> Result<Option<&str>, Error> {
+    raw.map(|raw| parse_key(raw, "idempotencyKey")).transpose().gql()
+}
+
+/// The use case's answer with the key named as this API names it (`idempotencyKey`, not the
+/// REST header).
+fn keyed<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+    result.map_err(|mut err| {
+        if let ApiError::Validation(details)
+        | ApiError::BadRequest { details, .. }
+        | ApiError::Conflict { details, .. } = &mut err
+        {
+            for detail in details.iter_mut().filter(|d| d.field == "Idempotency-Key") {
+                detail.field = "idempotencyKey".to_owned();
+            }
+        }
+        err
+    })
+}
+
+async fn act(ctx: &Context<'_>, input: BookingActionInput, action: Action) -> Result<Booking, Error> {
+    let body = ActionInput { reason: input.reason };
+    let moved = actions::act(app(ctx), principal(ctx)?, &input.booking_id, action, Some(body))
+        .await
+        .gql()?;
+    crate::types::booking(&moved)
+}
+
+fn account(user: &shared::users::User) -> Result<Account, Error> {
+    mirror(&UserView::from(user)).gql()
+}
+
+/// The roots of every write.
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Registers a user (`guest` by default, or `host`).
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<Option<RegisterPayload>, Error> {
+        let user = register::register(app(ctx), input.into()).await.gql()?;
+        Ok(Some(RegisterPayload { user: account(&user)? }))
+    }
+
+    /// Signs in: an access token (15 minutes) and a refresh token.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<Option<LoginPayload>, Error> {
+        let request = session::LoginRequest {
+            email: input.email,
+            password: input.password,
+        };
+        let pair = session::login(app(ctx), request).await.gql()?;
+        Ok(Some(LoginPayload {
+            tokens: mirror(&pair).gql()?,
+        }))
+    }
+
+    /// Exchanges a refresh token for a new pair.
+    async fn refresh(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> Result<Option<RefreshPayload>, Error> {
+        let request = session::RefreshRequest {
+            refresh_token: input.refresh_token,
+        };
+        let pair = session::refresh(app(ctx), request).await.gql()?;
+        Ok(Some(RefreshPayload {
+            tokens: mirror(&pair).gql()?,
+        }))
+    }
+
+    /// Signs out: revokes the family of the given refresh token.
+    async fn logout(&self, ctx: &Context<'_>, input: RefreshTokenInput) -> Result<Option<LogoutPayload>, Error> {
+        let request = session::RefreshRequest {
+            refresh_token: input.refresh_token,
+        };
+        session::logout(app(ctx), principal(ctx)?, request).await.gql()?;
+        Ok(Some(LogoutPayload { revoked: true }))
+    }
+
+    /// Changes first name, last name or phone of the signed-in user.
+    async fn update_me(&self, ctx: &Context<'_>, input: UpdateMeInput) -> Result<Option<UpdateMePayload>, Error> {
+        let user = profile::update_me(app(ctx), principal(ctx)?, input.into())
+            .await
+            .gql()?;
+        Ok(Some(UpdateMePayload { user: account(&user)? }))
+    }
+
+    /// Lists a property for the signed-in host.
+    async fn create_property(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePropertyInput,
+    ) -> Result<Option<CreatePropertyPayload>, Error> {
+        let created = shared::properties::create(app(ctx), principal(ctx)?, input.fields.into())
+            .await
+            .gql()?;
+        Ok(Some(CreatePropertyPayload {
+            property: property(&created)?,
+        }))
+    }
+
+    /// Changes any writable subset of the host's own property.
+    async fn update_property(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePropertyInput,
+    ) -> Result<Option<UpdatePropertyPayload>, Error> {
+        let updated = shared::properties::update(app(ctx), principal(ctx)?, &input.property_id, input.fields.into())
+            .await
+            .gql()?;
+        Ok(Some(UpdatePropertyPayload {
+            property: property(&updated)?,
+        }))
+    }
+
+    /// Removes the host's property from search (`conflict` while a booking of it is not over).
+    async fn delete_property(
+        &self,
+        ctx: &Context<'_>,
+        input: DeletePropertyInput,
+    ) -> Result<Option<DeletePropertyPayload>, Error> {
+        shared::properties::delete(app(ctx), principal(ctx)?, &input.property_id)
+            .await
+            .gql()?;
+        Ok(Some(DeletePropertyPayload {
+            deleted_property_id: input.property_id,
+        }))
+    }
+
+    /// Blocks or opens the nights `from..to` of the host's property.
+    async fn set_calendar_blocks(
+        &self,
+        ctx: &Context<'_>,
+        input: SetCalendarBlocksInput,
+    ) -> Result<Option<SetCalendarBlocksPayload>, Error> {
+        let blocks = BlocksInput {
+            from: input.from,
+            to: input.to,
+            blocked: input.blocked,
+        };
+        let nights = calendar::set_blocks(app(ctx), principal(ctx)?, &input.property_id, blocks)
+            .await
+            .gql()?;
+        Ok(Some(SetCalendarBlocksPayload {
+            calendar: mirror(&nights).gql()?,
+        }))
+    }
+
+    /// Books a stay. With an `idempotencyKey` (shared with `POST /bookings`'s
+    /// `Idempotency-Key`), a repeat within 24 h answers the first booking again.
+    async fn create_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBookingInput,
+        #[graphql(desc = "1..255 visible ASCII characters")] idempotency_key: Option<String>,
+    ) -> Result<Option<CreateBookingPayload>, Error> {
+        let key = key(idempotency_key.as_ref())?;
+        let answer =
+            keyed(shared::bookings::create::create(app(ctx), principal(ctx)?, key, input.into()).await).gql()?;
+        Ok(Some(CreateBookingPayload {
+            booking: from_body(&answer.body).gql()?,
+        }))
+    }
+
+    /// The host accepts a request to book.
+    async fn accept_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingActionInput,
+    ) -> Result<Option<AcceptBookingPayload>, Error> {
+        let booking = act(ctx, input, Action::Accept).await?;
+        Ok(Some(AcceptBookingPayload { booking }))
+    }
+
+    /// The host declines a request to book; the guest is refunded in full.
+    async fn decline_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingActionInput,
+    ) -> Result<Option<DeclineBookingPayload>, Error> {
+        let booking = act(ctx, input, Action::Decline).await?;
+        Ok(Some(DeclineBookingPayload { booking }))
+    }
+
+    /// The guest or host cancels before check-in.
+    async fn cancel_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingActionInput,
+    ) -> Result<Option<CancelBookingPayload>, Error> {
+        let booking = act(ctx, input, Action::Cancel).await?;
+        Ok(Some(CancelBookingPayload { booking }))
+    }
+
+    /// The guest or host records the arrival.
+    async fn check_in_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingActionInput,
+    ) -> Result<Option<CheckInBookingPayload>, Error> {
+        let booking = act(ctx, input, Action::CheckIn).await?;
+        Ok(Some(CheckInBookingPayload { booking }))
+    }
+
+    /// The guest or host records the departure.
+    async fn check_out_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: BookingActionInput,
+    ) -> Result<Option<CheckOutBookingPayload>, Error> {
+        let booking = act(ctx, input, Action::CheckOut).await?;
+        Ok(Some(CheckOutBookingPayload { booking }))
+    }
+
+    /// The guest pays the booking's total. With an `idempotencyKey` (shared with
+    /// `POST /bookings/{id}/payments`), a repeat answers the first payment again.
+    async fn pay_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: PayBookingInput,
+        #[graphql(desc = "1..255 visible ASCII characters")] idempotency_key: Option<String>,
+    ) -> Result<Option<PayBookingPayload>, Error> {
+        let key = key(idempotency_key.as_ref())?;
+        let body = shared::payments::pay::PaymentInput {
+            payment_method: input.payment_method,
+        };
+        let answer =
+            keyed(shared::payments::pay::pay(app(ctx), principal(ctx)?, key, &input.booking_id, body).await).gql()?;
+        Ok(Some(PayBookingPayload {
+            payment: from_body(&answer.body).gql()?,
+        }))
+    }
+
+    /// The booking's guest reviews the property, or its host the guest.
+    async fn create_review(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateReviewInput,
+    ) -> Result<Option<CreateReviewPayload>, Error> {
+        let written = shared::reviews::create(app(ctx), principal(ctx)?, &input.booking_id, (&input).into())
+            .await
+            .gql()?;
+        Ok(Some(CreateReviewPayload {
+            review: crate::types::review(&written)?,
+        }))
+    }
+
+    /// The reviewed property's host answers a published guest review, once.
+    async fn respond_to_review(
+        &self,
+        ctx: &Context<'_>,
+        input: RespondToReviewInput,
+    ) -> Result<Option<RespondToReviewPayload>, Error> {
+        let body = shared::reviews::ResponseInput { comment: input.comment };
+        let review = shared::reviews::respond(app(ctx), principal(ctx)?, &input.review_id, body)
+            .await
+            .gql()?;
+        Ok(Some(RespondToReviewPayload {
+            review: crate::types::review(&review)?,
+        }))
+    }
+}

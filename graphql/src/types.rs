@@ -1,0 +1,602 @@
+//! The object types: each is the REST JSON of its view (`UserView`, `PropertyView`,
+//! `BookingView`, ...), read back field by field, so both front doors show one shape with the
+//! same ids, strings and money; links to other objects resolve through the request's loaders.
+
+use async_graphql::{ComplexObject, Context, Enum, Error, ID, SimpleObject};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use shared::error::ApiError;
+use shared::reviews::list;
+use shared::reviews::model::ReviewView;
+use shared::users::PublicProfile;
+
+use crate::context::{app, principal};
+use crate::error::OrGraphql;
+use crate::loaders;
+
+/// A domain view as its GraphQL type: the view's REST JSON, deserialised.
+pub fn mirror<V: serde::Serialize, T: DeserializeOwned>(view: &V) -> Result<T, ApiError> {
+    let json = serde_json::to_value(view).map_err(ApiError::internal)?;
+    T::deserialize(json).map_err(ApiError::internal)
+}
+
+/// A recorded REST body (an idempotent answer) as its GraphQL type.
+pub fn from_body<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(ApiError::internal)
+}
+
+// ------------------------------------------------------------------------------ connections
+
+/// Where a page ends. The use cases give one cursor per page, so `endCursor` is the cursor of
+/// the next page (pass it as `after`), `null` with `hasNextPage: false` on the last page.
+#[derive(SimpleObject, Debug, Clone, Default)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+macro_rules! connections {
+    ($($connection:ident, $edge:ident, $node:ty;)*) => {
+        $(
+            /// One node of a page. Cursors are per page, not per node: only the last edge of a
+            /// page has a `cursor` (equal to `pageInfo.endCursor`); the others are `null`.
+            #[derive(SimpleObject)]
+            pub struct $edge {
+                pub cursor: Option<String>,
+                pub node: $node,
+            }
+
+            /// A Relay connection over the same signed cursors as the REST lists: `first`
+            /// 1..100 (default 20), `after` = a previous `pageInfo.endCursor`. A page may hold
+            /// fewer than `first` nodes while `hasNextPage` is true.
+            #[derive(SimpleObject)]
+            pub struct $connection {
+                pub edges: Vec<$edge>,
+                pub page_info: PageInfo,
+            }
+
+            impl $connection {
+                /// A page of `nodes` whose next page starts at `next`.
+                pub fn page(nodes: Vec<$node>, next: Option<String>) -> Self {
+                    let last = nodes.len().saturating_sub(1);
+                    let edges = nodes
+                        .into_iter()
+                        .enumerate()
+                        .map(|(at, node)| $edge {
+                            cursor: if at == last { next.clone() } else { None },
+                            node,
+                        })
+                        .collect();
+                    Self {
+                        edges,
+                        page_info: PageInfo {
+                            has_next_page: next.is_some(),
+                            end_cursor: next,
+                        },
+                    }
+                }
+            }
+        )*
+    };
+}
+
+connections! {
+    BookingConnection, BookingEdge, Booking;
+    PropertyConnection, PropertyEdge, Property;
+    SearchResultConnection, SearchResultEdge, SearchResult;
+    ReviewConnection, ReviewEdge, Review;
+}
+
+/// The complexity of a connection field: its selection counted `first` times.
+pub fn weight(first: Option<i32>, child_complexity: usize) -> usize {
+    let first = first.unwrap_or(shared::http::DEFAULT_LIMIT as i32);
+    let first = first.clamp(1, shared::http::MAX_LIMIT as i32) as usize;
+    first.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// `first` as a page size: 1..100, default 20 (`validation_failed` naming `first`).
+pub fn page_size(first: Option<i32>) -> Result<u32, Error> {
+    let first = first.unwrap_or(shared::http::DEFAULT_LIMIT as i32);
+    u32::try_from(first)
+        .ok()
+        .filter(|size| (1..=shared::http::MAX_LIMIT).contains(size))
+        .ok_or_else(|| {
+            crate::error::to_error(ApiError::Validation(vec![shared::error::FieldError::new(
+                "first",
+                format!("must be 1..{}", shared::http::MAX_LIMIT),
+            )]))
+        })
+}
+
+// ------------------------------------------------------------------------------ enums
+
+/// What a user may act as.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Guest,
+    Host,
+}
+
+/// Where a booking is in its life.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    PendingPayment,
+    AwaitingHost,
+    Confirmed,
+    CheckedIn,
+    CheckedOut,
+    Expired,
+    Declined,
+    Cancelled,
+}
+
+impl BookingStatus {
+    /// Its REST name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::PendingPayment => "pending_payment",
+            BookingStatus::AwaitingHost => "awaiting_host",
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::CheckedIn => "checked_in",
+            BookingStatus::CheckedOut => "checked_out",
+            BookingStatus::Expired => "expired",
+            BookingStatus::Declined => "declined",
+            BookingStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// How much a guest gets back on cancelling.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationPolicy {
+    Flexible,
+    Moderate,
+    Firm,
+    Strict,
+}
+
+impl CancellationPolicy {
+    /// Its REST name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancellationPolicy::Flexible => "flexible",
+            CancellationPolicy::Moderate => "moderate",
+            CancellationPolicy::Firm => "firm",
+            CancellationPolicy::Strict => "strict",
+        }
+    }
+}
+
+/// Where a payment stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    Refunded,
+    PartiallyRefunded,
+}
+
+/// Which provider took a payment.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentProvider {
+    Stripe,
+    Sandbox,
+}
+
+/// Where a host's payout stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutStatus {
+    Scheduled,
+    Paid,
+}
+
+// ------------------------------------------------------------------------------ values
+
+/// An integer count of the currency's minor unit and an ISO 4217 code.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct Money {
+    pub amount: i64,
+    pub currency: String,
+}
+
+/// Sign-in tokens.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+// ------------------------------------------------------------------------------ users
+
+/// The signed-in user's own account (never the password).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub id: ID,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: Option<String>,
+    pub roles: Vec<Role>,
+    pub created_at: String,
+}
+
+/// What anyone may see of a user.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[graphql(complex)]
+pub struct User {
+    pub id: ID,
+    pub first_name: String,
+    pub joined_at: String,
+    pub roles: Vec<Role>,
+}
+
+#[ComplexObject]
+impl User {
+    /// Published reviews hosts wrote about this user as a guest, newest first.
+    #[graphql(complexity = "weight(first, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "1..100, default 20")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ReviewConnection, Error> {
+        let limit = page_size(first)?;
+        let (items, next) = list::of_user(app(ctx), &self.id, limit, after.as_deref()).await.gql()?;
+        reviews_page(&items, next)
+    }
+}
+
+/// A user's public profile by id, through the request's loader; `None` if gone.
+pub async fn user_by_id(ctx: &Context<'_>, id: &str) -> Result<Option<User>, Error> {
+    let user = loaders::user(ctx, id).await?;
+    user.map(|user| mirror(&PublicProfile::from(&user)).gql()).transpose()
+}
+
+// ------------------------------------------------------------------------------ properties
+
+/// Where a property is.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub line1: String,
+    pub city: String,
+    pub region: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub postal_code: Option<String>,
+}
+
+/// A point on the map.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// Per-category averages, `null` for a category nobody rated.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryRatings {
+    pub cleanliness: Option<f64>,
+    pub accuracy: Option<f64>,
+    pub check_in: Option<f64>,
+    pub communication: Option<f64>,
+    pub location: Option<f64>,
+    pub value: Option<f64>,
+}
+
+/// The published guest reviews' average (two decimals).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct Rating {
+    pub average: f64,
+    pub count: i64,
+    pub categories: CategoryRatings,
+}
+
+/// A listed property.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[graphql(complex)]
+pub struct Property {
+    pub id: ID,
+    pub host_id: ID,
+    pub title: String,
+    pub description: String,
+    pub address: Address,
+    /// IANA name.
+    pub time_zone: String,
+    pub max_guests: i32,
+    pub bedrooms: i32,
+    pub beds: i32,
+    pub bathrooms: f64,
+    pub amenities: Vec<String>,
+    pub nightly_price: Money,
+    pub cleaning_fee: Money,
+    pub min_nights: i32,
+    pub max_nights: i32,
+    pub check_in_time: String,
+    pub check_out_time: String,
+    pub instant_book: bool,
+    pub cancellation_policy: CancellationPolicy,
+    /// `null` when the host gave none (then no map search finds it).
+    pub location: Option<Location>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// `null` until 3 published guest reviews.
+    pub rating: Option<Rating>,
+}
+
+#[ComplexObject]
+impl Property {
+    /// The host's public profile.
+    async fn host(&self, ctx: &Context<'_>) -> Result<Option<User>, Error> {
+        user_by_id(ctx, &self.host_id).await
+    }
+
+    /// Published guest reviews, newest first.
+    #[graphql(complexity = "weight(first, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "1..100, default 20")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ReviewConnection, Error> {
+        let limit = page_size(first)?;
+        let (items, next) = list::of_property(app(ctx), &self.id, limit, after.as_deref())
+            .await
+            .gql()?;
+        reviews_page(&items, next)
+    }
+}
+
+/// A property as stored, as its GraphQL type.
+pub fn property(property: &shared::properties::Property) -> Result<Property, Error> {
+    mirror(&shared::properties::PropertyView::from(property)).gql()
+}
+
+/// A search result: the property, and its distance from `near`.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SearchResult {
+    pub property: Property,
+    /// Great-circle km from `near` (one decimal); `null` on other searches.
+    pub distance_km: Option<f64>,
+}
+
+/// One night of a calendar.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct CalendarNight {
+    /// `YYYY-MM-DD` in the property's time zone.
+    pub date: String,
+    /// False when the night is held, booked or blocked.
+    pub available: bool,
+    pub price: Money,
+}
+
+/// The nights of a range, ascending.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct Calendar {
+    pub nights: Vec<CalendarNight>,
+}
+
+// ------------------------------------------------------------------------------ bookings
+
+/// What a stay costs, computed by the server.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceBreakdown {
+    pub nights: i32,
+    pub nightly_price: Money,
+    /// nights x nightly price.
+    pub subtotal: Money,
+    pub cleaning_fee: Money,
+    /// The guest's fee, 14 % of the subtotal.
+    pub service_fee: Money,
+    /// subtotal + cleaning fee + service fee.
+    pub total: Money,
+    /// 3 % of the subtotal.
+    pub host_fee: Money,
+    /// subtotal + cleaning fee - host fee.
+    pub host_payout: Money,
+}
+
+/// One transition of a booking.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct BookingHistoryEntry {
+    pub status: BookingStatus,
+    /// A user id, or `system`.
+    pub actor: String,
+    pub at: String,
+    pub reason: Option<String>,
+}
+
+/// A booking, seen by its guest or host.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[graphql(complex)]
+pub struct Booking {
+    pub id: ID,
+    pub property_id: ID,
+    pub guest_id: ID,
+    pub host_id: ID,
+    pub check_in: String,
+    pub check_out: String,
+    pub guests: i32,
+    pub status: BookingStatus,
+    pub price: PriceBreakdown,
+    /// While `pending_payment`: when the hold on the nights ends.
+    pub hold_expires_at: Option<String>,
+    pub checked_in_at: Option<String>,
+    pub checked_out_at: Option<String>,
+    /// What the guest gets back after a cancellation or decline.
+    pub refund: Option<Money>,
+    pub created_at: String,
+    pub history: Vec<BookingHistoryEntry>,
+}
+
+#[ComplexObject]
+impl Booking {
+    /// The booked property, as it is now (also after its host deleted the listing).
+    async fn property(&self, ctx: &Context<'_>) -> Result<Option<Property>, Error> {
+        let found = loaders::property(ctx, &self.property_id).await?;
+        found.as_ref().map(property).transpose()
+    }
+
+    /// The guest's public profile.
+    async fn guest(&self, ctx: &Context<'_>) -> Result<Option<User>, Error> {
+        user_by_id(ctx, &self.guest_id).await
+    }
+
+    /// The host's public profile.
+    async fn host(&self, ctx: &Context<'_>) -> Result<Option<User>, Error> {
+        user_by_id(ctx, &self.host_id).await
+    }
+
+    /// The booking's payments, and (for its host) the payout.
+    async fn payments(&self, ctx: &Context<'_>) -> Result<BookingPayments, Error> {
+        booking_payments(ctx, &self.id).await
+    }
+}
+
+/// A booking as stored, as its GraphQL type.
+pub fn booking(booking: &shared::bookings::Booking) -> Result<Booking, Error> {
+    mirror(&shared::bookings::BookingView::from(booking)).gql()
+}
+
+// ------------------------------------------------------------------------------ payments
+
+/// A refund of a payment.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRefund {
+    pub amount: Money,
+    pub status: String,
+    pub created_at: String,
+}
+
+/// What the guest must do next (3-D Secure).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct NextAction {
+    /// `redirect`.
+    #[serde(rename = "type")]
+    #[graphql(name = "type")]
+    pub kind: String,
+    pub url: String,
+}
+
+/// A payment of a booking.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub id: ID,
+    pub booking_id: ID,
+    pub amount: Money,
+    pub status: PaymentStatus,
+    pub provider: PaymentProvider,
+    pub provider_ref: String,
+    pub created_at: String,
+    pub refunds: Vec<PaymentRefund>,
+    /// Only while `pending`.
+    pub next_action: Option<NextAction>,
+    pub failure_reason: Option<String>,
+}
+
+/// The host's payout of a booking.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payout {
+    pub amount: Money,
+    pub status: PayoutStatus,
+    pub available_at: String,
+}
+
+/// A booking's payments with their refunds, oldest first (not paged: a booking has few).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct BookingPayments {
+    pub items: Vec<Payment>,
+    /// The host's payout: for the host only, once scheduled.
+    pub payout: Option<Payout>,
+}
+
+/// The payments of a booking for the signed-in guest or host.
+pub async fn booking_payments(ctx: &Context<'_>, booking_id: &str) -> Result<BookingPayments, Error> {
+    let view = shared::payments::list(app(ctx), principal(ctx)?, booking_id)
+        .await
+        .gql()?;
+    mirror(&view).gql()
+}
+
+// ------------------------------------------------------------------------------ reviews
+
+/// The host's public answer to a review.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewResponse {
+    pub comment: String,
+    pub created_at: String,
+}
+
+/// A review of a stay: by the guest about the property, or by the host about the guest.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[graphql(complex)]
+pub struct Review {
+    pub id: ID,
+    pub booking_id: ID,
+    pub property_id: ID,
+    pub author_id: ID,
+    /// The reviewer's public name.
+    pub author_name: String,
+    /// The property (a guest's review) or the guest (a host's review).
+    pub subject_id: ID,
+    pub rating: i32,
+    pub cleanliness: Option<i32>,
+    pub accuracy: Option<i32>,
+    pub check_in: Option<i32>,
+    pub communication: Option<i32>,
+    pub location: Option<i32>,
+    pub value: Option<i32>,
+    pub comment: String,
+    pub response: Option<ReviewResponse>,
+    pub created_at: String,
+    /// `false` until both sides reviewed or the window closed.
+    pub published: bool,
+    pub published_at: Option<String>,
+}
+
+#[ComplexObject]
+impl Review {
+    /// The reviewer's public profile.
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>, Error> {
+        user_by_id(ctx, &self.author_id).await
+    }
+}
+
+/// A review as stored, as its GraphQL type.
+pub fn review(review: &shared::reviews::model::Review) -> Result<Review, Error> {
+    mirror(&ReviewView::from(review)).gql()
+}
+
+fn reviews_page(items: &[shared::reviews::model::Review], next: Option<String>) -> Result<ReviewConnection, Error> {
+    let nodes = items.iter().map(review).collect::<Result<Vec<_>, _>>()?;
+    Ok(ReviewConnection::page(nodes, next))
+}
