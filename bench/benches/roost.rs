@@ -19,14 +19,13 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bench::{Summary, ms};
+use bench::{Summary, ms, settings};
 use chrono::{NaiveDate, Utc};
 use embedded::bus::LocalBus;
 use embedded::store::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::App;
-use shared::app::Settings;
 use shared::auth::Principal;
 use shared::clock::{ManualClock, SystemClock};
 use shared::properties::input::PropertyInput;
@@ -84,15 +83,6 @@ fn app(dir: &std::path::Path) -> &'static App {
     let bus = LocalBus::open(dir.join("queues.sqlite")).expect("local bus");
     let app = App::new(Arc::new(store), Arc::new(bus), clock, &settings()).expect("valid settings");
     Box::leak(Box::new(app))
-}
-
-/// The token settings of both bench apps.
-fn settings() -> Settings {
-    Settings {
-        jwt_secret: b"bench-secret-bench-secret-bench-secret!".to_vec(),
-        jwt_issuer: "roost".to_owned(),
-        jwt_audience: "roost-api".to_owned(),
-    }
 }
 
 async fn latency() {

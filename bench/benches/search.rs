@@ -14,14 +14,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bench::{Summary, ms};
+use bench::{Summary, ms, settings};
 use chrono::{Duration as Days, NaiveDate, Utc};
 use embedded::bus::LocalBus;
 use embedded::store::SqliteStore;
 use lambda_http::http::HeaderValue;
 use serde_json::json;
 use shared::App;
-use shared::app::Settings;
 use shared::auth::{Principal, Role};
 use shared::clock::SystemClock;
 use shared::properties::calendar::BlocksInput;
@@ -58,14 +57,6 @@ fn main() {
             runtime.block_on(seed_dir(&dir));
         }
         Some(other) => panic!("unknown mode {other:?}: latency | seed DATA_DIR"),
-    }
-}
-
-fn settings() -> Settings {
-    Settings {
-        jwt_secret: b"bench-secret-bench-secret-bench-secret!".to_vec(),
-        jwt_issuer: "roost".to_owned(),
-        jwt_audience: "roost-api".to_owned(),
     }
 }
 

@@ -82,6 +82,15 @@ impl Summary {
     }
 }
 
+/// The token settings of every bench app.
+pub fn settings() -> shared::app::Settings {
+    shared::app::Settings {
+        jwt_secret: b"bench-secret-bench-secret-bench-secret!".to_vec(),
+        jwt_issuer: "roost".to_owned(),
+        jwt_audience: "roost-api".to_owned(),
+    }
+}
+
 /// A duration in milliseconds with three decimals.
 pub fn ms(duration: Duration) -> String {
     format!("{:.3}", duration.as_secs_f64() * 1e3)

@@ -142,6 +142,8 @@ pub struct PropertyFields {
     pub check_out_time: Option<String>,
     pub instant_book: Option<bool>,
     pub cancellation_policy: Option<CancellationPolicy>,
+    /// 0..2000 characters: posted to confirmed stays 48 h before check-in; host only.
+    pub check_in_instructions: Option<String>,
     /// `null` in an update removes the location.
     pub location: MaybeUndefined<LocationInput>,
 }
@@ -172,6 +174,7 @@ impl From<PropertyFields> for PropertyInput {
             check_out_time: input.check_out_time,
             instant_book: input.instant_book,
             cancellation_policy: input.cancellation_policy.map(|p| p.as_str().to_owned()),
+            check_in_instructions: input.check_in_instructions,
             location: maybe(input.location).map(|location| location.map(|l| SharedLocation { lat: l.lat, lng: l.lng })),
         }
     }
@@ -285,4 +288,43 @@ pub struct RespondToReviewInput {
     pub review_id: ID,
     /// 1..1000 characters.
     pub comment: Option<String>,
+}
+
+/// `startConversation`: the guest's inquiry about a property (optionally about dates).
+#[derive(InputObject, Debug, Default)]
+pub struct StartConversationInput {
+    pub property_id: Option<ID>,
+    /// 1..5000 characters after trimming.
+    pub message: Option<String>,
+    /// `YYYY-MM-DD`; with `checkOut`, the dates asked about (nothing is held).
+    pub check_in: Option<String>,
+    pub check_out: Option<String>,
+    /// 1..maxGuests, default 1; only with dates.
+    pub guests: Option<i64>,
+}
+
+impl From<StartConversationInput> for shared::messages::StartInput {
+    fn from(input: StartConversationInput) -> Self {
+        Self {
+            property_id: input.property_id.map(|id| id.0),
+            message: input.message,
+            check_in: input.check_in,
+            check_out: input.check_out,
+            guests: input.guests,
+        }
+    }
+}
+
+/// `sendMessage`.
+#[derive(InputObject, Debug, Default)]
+pub struct SendMessageInput {
+    pub conversation_id: ID,
+    /// 1..5000 characters after trimming.
+    pub body: Option<String>,
+}
+
+/// `markConversationRead`.
+#[derive(InputObject, Debug, Default)]
+pub struct MarkConversationReadInput {
+    pub conversation_id: ID,
 }

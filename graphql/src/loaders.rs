@@ -27,9 +27,19 @@ pub struct Loaders {
     users: DataLoader<UserLoader>,
 }
 
-/// How long a loader waits for the rest of a page's keys before reading: sibling fields
-/// register theirs in the same poll, so a short wait suffices.
+/// How long a loader waits for the rest of a page's keys before reading, on a multi-thread
+/// runtime (the local API): sibling fields register theirs in the same poll, but the batch
+/// task may start on another thread meanwhile, so a short wait keeps a level in one batch.
 const BATCH_WINDOW: Duration = Duration::from_micros(200);
+
+/// The wait on the current-thread runtime of a Lambda sandbox: none, since the batch task
+/// cannot run before the resolvers yield, by which time every sibling has registered its key.
+fn batch_window() -> Duration {
+    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::CurrentThread) => Duration::ZERO,
+        _ => BATCH_WINDOW,
+    }
+}
 
 impl Loaders {
     /// Fresh loaders for one request.
@@ -37,12 +47,13 @@ impl Loaders {
         let spawn = |future| {
             tokio::spawn(future);
         };
+        let window = batch_window();
         Self {
             properties: DataLoader::new(PropertyLoader(app), spawn)
-                .delay(BATCH_WINDOW)
+                .delay(window)
                 .max_batch_size(MAX_BATCH_GET_KEYS),
             users: DataLoader::new(UserLoader(app), spawn)
-                .delay(BATCH_WINDOW)
+                .delay(window)
                 .max_batch_size(MAX_BATCH_GET_KEYS),
         }
     }

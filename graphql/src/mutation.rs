@@ -12,8 +12,8 @@ use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::inputs::{
     BookingActionInput, CreateBookingInput, CreatePropertyInput, CreateReviewInput, DeletePropertyInput, LoginInput,
-    PayBookingInput, RefreshTokenInput, RegisterInput, RespondToReviewInput, SetCalendarBlocksInput, UpdateMeInput,
-    UpdatePropertyInput,
+    MarkConversationReadInput, PayBookingInput, RefreshTokenInput, RegisterInput, RespondToReviewInput,
+    SendMessageInput, SetCalendarBlocksInput, StartConversationInput, UpdateMeInput, UpdatePropertyInput,
 };
 use crate::types::{Account, Booking, Calendar, Payment, Property, Review, TokenPair, from_body, mirror, property};
 
@@ -66,6 +66,18 @@ payload! {
     CreateReviewPayload { review: Review }
     /// What `respondToReview` answers.
     RespondToReviewPayload { review: Review }
+    /// What `sendMessage` answers: the message as stored (contact details masked until a stay).
+    SendMessagePayload { message: crate::types::Message }
+    /// What `markConversationRead` answers: the conversation whose messages all count as read.
+    MarkConversationReadPayload { conversation_id: ID }
+}
+
+/// What `startConversation` answers: the conversation, new or the guest's existing one.
+#[derive(SimpleObject)]
+pub struct StartConversationPayload {
+    pub conversation: crate::types::Conversation,
+    /// `false` when the message was added to the guest's existing conversation.
+    pub created: bool,
 }
 
 /// An `idempotencyKey` argument, checked like the header (`bad_request` naming it).
@@ -324,6 +336,51 @@ impl Mutation {
             .gql()?;
         Ok(Some(RespondToReviewPayload {
             review: crate::types::review(&review)?,
+        }))
+    }
+
+    /// The guest's inquiry about a property: starts their conversation about it, or adds the
+    /// message to the one they have (`created: false`).
+    async fn start_conversation(
+        &self,
+        ctx: &Context<'_>,
+        input: StartConversationInput,
+    ) -> Result<Option<StartConversationPayload>, Error> {
+        let started = shared::messages::start(app(ctx), principal(ctx)?, input.into())
+            .await
+            .gql()?;
+        Ok(Some(StartConversationPayload {
+            conversation: crate::types::conversation(&started.conversation)?,
+            created: started.created,
+        }))
+    }
+
+    /// A participant writes in a conversation (30 messages per minute at most).
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        input: SendMessageInput,
+    ) -> Result<Option<SendMessagePayload>, Error> {
+        let body = shared::messages::MessageInput { body: input.body };
+        let message = shared::messages::send(app(ctx), principal(ctx)?, &input.conversation_id, body)
+            .await
+            .gql()?;
+        Ok(Some(SendMessagePayload {
+            message: mirror(&message).gql()?,
+        }))
+    }
+
+    /// Every message of the conversation so far counts as read by the caller.
+    async fn mark_conversation_read(
+        &self,
+        ctx: &Context<'_>,
+        input: MarkConversationReadInput,
+    ) -> Result<Option<MarkConversationReadPayload>, Error> {
+        shared::messages::mark_read(app(ctx), principal(ctx)?, &input.conversation_id)
+            .await
+            .gql()?;
+        Ok(Some(MarkConversationReadPayload {
+            conversation_id: input.conversation_id,
         }))
     }
 }

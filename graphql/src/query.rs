@@ -11,9 +11,9 @@ use shared::users::{PublicProfile, UserView, profile};
 use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::types::{
-    Account, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar, PriceBreakdown, Property,
-    PropertyConnection, ReviewConnection, SearchResult, SearchResultConnection, User, booking, booking_payments,
-    mirror, page_size, property, weight,
+    Account, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar, Conversation,
+    ConversationConnection, PriceBreakdown, Property, PropertyConnection, ReviewConnection, SearchResult,
+    SearchResultConnection, User, booking, booking_payments, conversation, mirror, page_size, property, weight,
 };
 
 /// Whose bookings.
@@ -239,6 +239,28 @@ impl Query {
             .gql()?;
         let nodes = items.iter().map(crate::types::review).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(ReviewConnection::page(nodes, next)))
+    }
+
+    /// The caller's conversations (as guest or host), most recent message first.
+    #[graphql(complexity = "weight(first, child_complexity)")]
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "1..100, default 20")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<ConversationConnection>, Error> {
+        let limit = page_size(first)?;
+        let (items, next) = shared::messages::list(app(ctx), principal(ctx)?, limit, after.as_deref())
+            .await
+            .gql()?;
+        let nodes = items.iter().map(conversation).collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ConversationConnection::page(nodes, next)))
+    }
+
+    /// A conversation the caller takes part in; anyone else's is `not_found`.
+    async fn conversation(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Conversation>, Error> {
+        let found = shared::messages::get(app(ctx), principal(ctx)?, &id).await.gql()?;
+        Ok(Some(conversation(&found)?))
     }
 
     /// The published reviews hosts wrote about a user as a guest, newest first.

@@ -85,6 +85,8 @@ connections! {
     PropertyConnection, PropertyEdge, Property;
     SearchResultConnection, SearchResultEdge, SearchResult;
     ReviewConnection, ReviewEdge, Review;
+    ConversationConnection, ConversationEdge, Conversation;
+    MessageConnection, MessageEdge, Message;
 }
 
 /// The complexity of a connection field: its selection counted `first` times.
@@ -449,6 +451,8 @@ pub struct Booking {
     pub checked_out_at: Option<String>,
     /// What the guest gets back after a cancellation or decline.
     pub refund: Option<Money>,
+    /// The guest's conversation with the host about this property.
+    pub conversation_id: Option<ID>,
     pub created_at: String,
     pub history: Vec<BookingHistoryEntry>,
 }
@@ -474,6 +478,15 @@ impl Booking {
     /// The booking's payments, and (for its host) the payout.
     async fn payments(&self, ctx: &Context<'_>) -> Result<BookingPayments, Error> {
         booking_payments(ctx, &self.id).await
+    }
+
+    /// The conversation the booking joined (`null` for bookings older than conversations).
+    async fn conversation(&self, ctx: &Context<'_>) -> Result<Option<Conversation>, Error> {
+        let Some(id) = &self.conversation_id else {
+            return Ok(None);
+        };
+        let found = shared::messages::get(app(ctx), principal(ctx)?, id).await.gql()?;
+        Ok(Some(conversation(&found)?))
     }
 }
 
@@ -599,4 +612,107 @@ pub fn review(review: &shared::reviews::model::Review) -> Result<Review, Error> 
 fn reviews_page(items: &[shared::reviews::model::Review], next: Option<String>) -> Result<ReviewConnection, Error> {
     let nodes = items.iter().map(review).collect::<Result<Vec<_>, _>>()?;
     Ok(ReviewConnection::page(nodes, next))
+}
+
+// ------------------------------------------------------------------------------ messages
+
+/// What a message is.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    System,
+}
+
+/// What a system message announces.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum SystemEvent {
+    BookingRequested,
+    BookingConfirmed,
+    BookingDeclined,
+    BookingCancelled,
+    BookingExpired,
+    CheckedIn,
+    CheckedOut,
+    CheckInInstructions,
+}
+
+/// A message of a conversation (never edited).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: ID,
+    pub conversation_id: ID,
+    /// A user id, or `system`.
+    pub sender_id: String,
+    pub kind: MessageKind,
+    /// Contact details are `[hidden]` until the guest has a stay.
+    pub body: String,
+    /// For system messages: what happened.
+    pub event: Option<SystemEvent>,
+    pub booking_id: Option<ID>,
+    pub created_at: String,
+}
+
+/// The dates a guest asked about.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inquiry {
+    pub check_in: String,
+    pub check_out: String,
+    pub guests: i32,
+}
+
+/// A guest's conversation with a host about one property, as the caller sees it.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[graphql(complex)]
+pub struct Conversation {
+    pub id: ID,
+    pub property_id: ID,
+    pub guest_id: ID,
+    pub host_id: ID,
+    /// Its bookings, oldest first.
+    pub booking_ids: Vec<ID>,
+    pub inquiry: Option<Inquiry>,
+    pub created_at: String,
+    pub last_message: Option<Message>,
+    /// Messages from the other side, and system messages, the caller has not read.
+    pub unread_count: i32,
+}
+
+#[ComplexObject]
+impl Conversation {
+    /// The property it is about.
+    async fn property(&self, ctx: &Context<'_>) -> Result<Option<Property>, Error> {
+        let found = loaders::property(ctx, &self.property_id).await?;
+        found.as_ref().map(property).transpose()
+    }
+
+    /// Its messages, newest first.
+    #[graphql(complexity = "weight(first, child_complexity)")]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "1..100, default 20")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<MessageConnection, Error> {
+        let limit = page_size(first)?;
+        let (items, next) = shared::messages::messages(app(ctx), principal(ctx)?, &self.id, limit, after.as_deref())
+            .await
+            .gql()?;
+        let nodes = items
+            .iter()
+            .map(|m| mirror(m).gql())
+            .collect::<Result<Vec<Message>, _>>()?;
+        Ok(MessageConnection::page(nodes, next))
+    }
+}
+
+/// A participant's entry of a conversation, as its GraphQL type.
+pub fn conversation(member: &shared::messages::model::Member) -> Result<Conversation, Error> {
+    mirror(&shared::messages::model::ConversationView::from(member)).gql()
 }

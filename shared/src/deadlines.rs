@@ -1,4 +1,4 @@
-//! Deadlines: hold expiry, the host's answer, payouts, review windows. SQS FIFO has no
+//! Deadlines: hold expiry, the host's answer, payouts, review windows, check-in instructions. SQS FIFO has no
 //! per-message delay, so a deadline is a `DUE` item in an hour bucket of gsi2; the sweep
 //! (every minute in AWS, at once after a clock move locally) turns each one that came due
 //! into a `DeadlineReached` event through the outbox.
@@ -26,6 +26,8 @@ pub enum DeadlineKind {
     Payout,
     /// A stay's review window closes (14 days after check-out).
     ReviewWindow,
+    /// A confirmed stay's check-in instructions are posted (48 hours before check-in).
+    CheckInInstructions,
 }
 
 impl DeadlineKind {
@@ -36,6 +38,7 @@ impl DeadlineKind {
             DeadlineKind::HostAnswer => "hostAnswer",
             DeadlineKind::Payout => "payout",
             DeadlineKind::ReviewWindow => "reviewWindow",
+            DeadlineKind::CheckInInstructions => "checkInInstructions",
         }
     }
 
@@ -45,6 +48,7 @@ impl DeadlineKind {
             DeadlineKind::HoldExpiry | DeadlineKind::HostAnswer => Queue::BookingEvents,
             DeadlineKind::Payout => Queue::PaymentEvents,
             DeadlineKind::ReviewWindow => Queue::ReviewEvents,
+            DeadlineKind::CheckInInstructions => Queue::MessageEvents,
         }
     }
 }
@@ -224,5 +228,6 @@ mod tests {
         assert_eq!(DeadlineKind::HoldExpiry.queue(), Queue::BookingEvents);
         assert_eq!(DeadlineKind::Payout.queue(), Queue::PaymentEvents);
         assert_eq!(DeadlineKind::ReviewWindow.queue(), Queue::ReviewEvents);
+        assert_eq!(DeadlineKind::CheckInInstructions.queue(), Queue::MessageEvents);
     }
 }

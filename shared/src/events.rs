@@ -16,6 +16,10 @@ pub enum EventType {
     BookingExpired,
     BookingCheckedIn,
     BookingCheckedOut,
+    /// Paid, at a property that takes requests: the host is to answer.
+    BookingRequested,
+    /// Paid at an instant-book property, or accepted by the host.
+    BookingConfirmed,
 }
 
 /// The envelope every event travels in.
@@ -52,10 +56,16 @@ pub enum Queue {
     BookingEvents,
     PaymentEvents,
     ReviewEvents,
+    MessageEvents,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 3] = [Queue::BookingEvents, Queue::PaymentEvents, Queue::ReviewEvents];
+    pub const ALL: [Queue; 4] = [
+        Queue::BookingEvents,
+        Queue::PaymentEvents,
+        Queue::ReviewEvents,
+        Queue::MessageEvents,
+    ];
 
     /// The queue's name without `.fifo` (also the local API's name for it).
     pub fn name(self) -> &'static str {
@@ -63,6 +73,7 @@ impl Queue {
             Queue::BookingEvents => "booking-events",
             Queue::PaymentEvents => "payment-events",
             Queue::ReviewEvents => "review-events",
+            Queue::MessageEvents => "message-events",
         }
     }
 
@@ -72,6 +83,7 @@ impl Queue {
             Queue::BookingEvents => "BookingEventsQueue",
             Queue::PaymentEvents => "PaymentEventsQueue",
             Queue::ReviewEvents => "ReviewEventsQueue",
+            Queue::MessageEvents => "MessageEventsQueue",
         }
     }
 
@@ -81,6 +93,7 @@ impl Queue {
             Queue::BookingEvents => "BOOKING_EVENTS_QUEUE_URL",
             Queue::PaymentEvents => "PAYMENT_EVENTS_QUEUE_URL",
             Queue::ReviewEvents => "REVIEW_EVENTS_QUEUE_URL",
+            Queue::MessageEvents => "MESSAGE_EVENTS_QUEUE_URL",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod geo;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;
+pub mod messages;
 pub mod money;
 pub mod openapi;
 pub mod outbox;

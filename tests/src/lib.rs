@@ -4,6 +4,7 @@ pub mod app;
 pub mod bookings;
 pub mod localstripe;
 pub mod moto;
+pub mod search;
 pub mod sqs;
 
 /// Runs each listed case (an `async fn(TestApp)` of the calling test file) once per store, as

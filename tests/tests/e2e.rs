@@ -147,7 +147,8 @@ fn date(days: i64) -> String {
         .to_string()
 }
 
-/// Register, list, search, quote, book, pay, check in, check out, review both ways, rating.
+/// Register, list, search, quote, ask, book, pay, system messages and check-in instructions,
+/// check in, check out, review both ways, rating.
 async fn register_through_review(api: Api) {
     let (host_id, host_email, host) = api.user("host", "Hedy").await;
     let (guest_id, guest_email, guest) = api.user("guest", "Grace").await;
@@ -164,6 +165,7 @@ async fn register_through_review(api: Api) {
                 "nightlyPrice": {"amount": 20_000, "currency": "ISK"},
                 "cleaningFee": {"amount": 3_000, "currency": "ISK"},
                 "cancellationPolicy": "flexible",
+                "checkInInstructions": "Key box by the blue door, code 2413.",
             }),
         )
         .await;
@@ -196,6 +198,41 @@ async fn register_through_review(api: Api) {
         json!({"amount": 40_000 + 3_000 + 5_600, "currency": "ISK"})
     );
 
+    // The trip starts with a question; the phone number stays on the platform for now.
+    let (status, inquiry) = api
+        .post(
+            "/conversations",
+            Some(&guest),
+            json!({"propertyId": property_id, "message": "Is it quiet? Call me on +354 555 1234.", "checkIn": check_in, "checkOut": check_out, "guests": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{inquiry}");
+    assert_eq!(inquiry["lastMessage"]["body"], "Is it quiet? Call me on [hidden].");
+    let conversation = inquiry["id"].as_str().unwrap().to_owned();
+    let (_, inbox) = api.get("/conversations", Some(&host)).await;
+    assert_eq!(inbox["items"][0]["id"], json!(conversation));
+    assert_eq!(inbox["items"][0]["unreadCount"], 1);
+    let (status, reply) = api
+        .post(
+            &format!("/conversations/{conversation}/messages"),
+            Some(&host),
+            json!({"body": "Very quiet. Welcome!"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let messages = format!("/conversations/{conversation}/messages");
+    let events = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|m| m["event"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
     let (status, booking) = api
         .post(
             "/bookings",
@@ -205,6 +242,11 @@ async fn register_through_review(api: Api) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{booking}");
     assert_eq!(booking["price"], quote);
+    assert_eq!(
+        booking["conversationId"],
+        json!(conversation),
+        "the booking joins the inquiry"
+    );
     let id = booking["id"].as_str().unwrap().to_owned();
     let (status, taken) = api
         .post(
@@ -227,6 +269,8 @@ async fn register_through_review(api: Api) {
     assert_eq!(payment["amount"], quote["total"]);
     api.until(&format!("/bookings/{id}"), &guest, |b| b["status"] == "confirmed")
         .await;
+    api.until(&messages, &guest, |page| events(page) == ["booking_confirmed"])
+        .await;
 
     // Check in on the day (Reykjavik is UTC all year), check out, review both ways.
     api.clock(&format!("{check_in}T16:00:00Z")).await;
@@ -244,6 +288,30 @@ async fn register_through_review(api: Api) {
         .post(&format!("/bookings/{id}/check-out"), Some(&host), json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "{left}");
+    // 48 h before check-in the instructions came; then the stay's own transitions.
+    let page = api.until(&messages, &guest, |page| events(page).len() == 4).await;
+    let mut posted = events(&page);
+    posted.sort();
+    // The sweep that posts the instructions and the check-in may land in either order.
+    assert_eq!(
+        posted,
+        [
+            "booking_confirmed",
+            "check_in_instructions",
+            "checked_in",
+            "checked_out"
+        ]
+    );
+    let instructions = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["event"] == "check_in_instructions")
+        .unwrap();
+    assert_eq!(instructions["body"], "Key box by the blue door, code 2413.");
+    assert_eq!(instructions["bookingId"], json!(id));
+    let (_, public) = api.get(&format!("/properties/{property_id}"), None).await;
+    assert!(public.get("checkInInstructions").is_none(), "{public}");
 
     let (status, guest_review) = api
         .post(

@@ -24,6 +24,15 @@ fn listing() -> Value {
     })
 }
 
+/// A host's view of a property as the public sees it: without the check-in instructions.
+fn public(host_view: &Value) -> Value {
+    let mut view = host_view.clone();
+    if let Some(fields) = view.as_object_mut() {
+        fields.remove("checkInInstructions");
+    }
+    view
+}
+
 async fn create(app: &TestApp, token: &str) -> Value {
     let answer = app.post("/properties", Some(token), listing()).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
@@ -51,7 +60,9 @@ async fn hosts_create_with_defaults_and_anyone_reads(app: TestApp) {
     let id = created["id"].as_str().unwrap();
     let read = app.get(&format!("/properties/{id}"), None).await;
     assert_eq!(read.status, StatusCode::OK);
-    assert_eq!(read.body, created);
+    // The host's answer adds the host-only check-in instructions to the public view.
+    assert_eq!(created["checkInInstructions"], "");
+    assert_eq!(read.body, public(&created));
     assert_eq!(
         app.get(&format!("/properties/{}", ulid::Ulid::new()), None)
             .await
@@ -129,7 +140,7 @@ async fn only_the_host_updates_and_patches_merge(app: TestApp) {
     assert_eq!(patched.body["maxNights"], 7);
     assert_eq!(patched.body["title"], created["title"]);
     assert_eq!(patched.body["createdAt"], created["createdAt"]);
-    assert_eq!(app.get(&path, None).await.body, patched.body);
+    assert_eq!(app.get(&path, None).await.body, public(&patched.body));
 
     let conflict = app.patch(&path, Some(&host), json!({"minNights": 10})).await;
     assert_eq!(conflict.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use shared::properties::backfill;
 use shared::store::keys::{self, kind};
 use shared::store::{Condition, IndexKey, Item};
-use tests::app::{Answer, TestApp};
+use tests::app::TestApp;
 use tests::bookings::{act, booked, day, pay, plus};
+use tests::search::{all_pages, ids};
 
 tests::on_both_stores!(
     a_city_alone_finds_it_in_every_country_in_price_order,
@@ -53,42 +54,6 @@ async fn create(app: &TestApp, token: &str, body: Value) -> String {
     let answer = app.post("/properties", Some(token), body).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
     answer.body["id"].as_str().unwrap().to_owned()
-}
-
-fn ids(answer: &Answer) -> Vec<String> {
-    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
-    answer.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// Every page of `query`, followed to the end: (ids in order, (price, id) pairs).
-async fn all_pages(app: &TestApp, query: &str) -> (Vec<String>, Vec<(i64, String)>) {
-    let mut seen = Vec::new();
-    let mut prices = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..200 {
-        let path = match &cursor {
-            Some(cursor) => format!("/properties?{query}&cursor={cursor}"),
-            None => format!("/properties?{query}"),
-        };
-        let answer = app.get(&path, None).await;
-        seen.extend(ids(&answer));
-        for item in answer.body["items"].as_array().unwrap() {
-            prices.push((
-                item["nightlyPrice"]["amount"].as_i64().unwrap(),
-                item["id"].as_str().unwrap().to_owned(),
-            ));
-        }
-        match answer.body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return (seen, prices),
-        }
-    }
-    panic!("{query} does not end");
 }
 
 async fn a_city_alone_finds_it_in_every_country_in_price_order(app: TestApp) {

@@ -12,6 +12,7 @@ use shared::properties::search::MAX_CANDIDATES_PER_REQUEST;
 use shared::store::keys::{self, kind};
 use shared::store::{Condition, Item, TxAction, Update};
 use tests::app::{Answer, TestApp};
+use tests::search::{all_pages, ids};
 
 tests::on_both_stores!(
     search_matches_the_folded_city_and_drops_deleted_properties,
@@ -54,17 +55,6 @@ async fn create(app: &TestApp, token: &str, body: Value) -> String {
 /// A signed-in host's access token.
 async fn host(app: &TestApp) -> String {
     app.signed_in("host").await.1
-}
-
-/// The ids of a page, in order.
-fn ids(answer: &Answer) -> Vec<String> {
-    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
-    answer.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Percent-encodes a query value (cursors are URL-safe already; cities may not be).
@@ -336,30 +326,7 @@ async fn search_pages_through_cursors_collect_every_match_once(app: TestApp) {
         ("city=thun&country=CH&guests=5&limit=100", &roomy),
         ("city=thun&country=CH&guests=5&limit=3", &roomy),
     ] {
-        let mut seen = Vec::new();
-        let mut prices = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let path = match &cursor {
-                Some(cursor) => format!("/properties?{query}&cursor={cursor}"),
-                None => format!("/properties?{query}"),
-            };
-            let answer = app.get(&path, None).await;
-            seen.extend(ids(&answer));
-            for item in answer.body["items"].as_array().unwrap() {
-                prices.push((
-                    item["nightlyPrice"]["amount"].as_i64().unwrap(),
-                    item["id"].as_str().unwrap().to_owned(),
-                ));
-            }
-            pages += 1;
-            assert!(pages < 100, "{query} does not end");
-            match answer.body["nextCursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-        }
+        let (seen, prices) = all_pages(&app, query).await;
         let unique: BTreeSet<&String> = seen.iter().collect();
         assert_eq!(unique.len(), seen.len(), "{query} repeated a property");
         assert_eq!(unique, expected.iter().collect::<BTreeSet<_>>(), "{query}");

@@ -3,7 +3,7 @@
 use shared::App;
 use shared::auth::authenticate;
 use shared::http::{HandlerResult, PageBody, Request, StatusCode, json, paging};
-use shared::properties::{self, PropertyView};
+use shared::properties::{self, HostPropertyView};
 
 /// One page of the signed-in host's properties.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
@@ -13,7 +13,7 @@ pub async fn handle(app: &App, req: Request) -> HandlerResult {
     json(
         StatusCode::OK,
         &PageBody {
-            items: items.iter().map(PropertyView::from).collect(),
+            items: items.iter().map(HostPropertyView::from).collect(),
             next_cursor,
         },
     )

@@ -191,6 +191,7 @@ mod tests {
             checked_out_at: None,
             refund: None,
             paid_by: None,
+            conversation_id: None,
             created_at: booked_at,
             history: vec![HistoryEntry {
                 status: BookingStatus::PendingPayment,

@@ -1,5 +1,6 @@
 //! `POST /bookings`: one transaction writes the booking, a hold on each of its nights, the
-//! property's open-bookings count, the hold's expiry deadline and the idempotency record.
+//! property's open-bookings count, the hold's expiry deadline, the idempotency record and
+//! the booking's place in the guest's conversation about the property.
 //!
 //! Each hold is a put on the night's key on condition that no live item is there (a hold
 //! whose time has passed is not live), so of two bookings wanting one night exactly one
@@ -16,6 +17,7 @@ use crate::auth::Principal;
 use crate::deadlines::{self, Deadline, DeadlineKind};
 use crate::error::{ApiError, FieldError, Problems};
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
+use crate::messages::{self, model::Parties};
 use crate::properties::calendar::{self, day, parse_date, state};
 use crate::properties::{self, Property, availability};
 use crate::store::keys::{self, kind};
@@ -64,12 +66,15 @@ pub async fn create(
         Begin::Proceed(claim) => claim,
     };
     let (property, wanted) = checked(app, principal, input).await?;
-    let booking = new_booking(principal, &property, &wanted, app.clock.now());
+    // The conversation exists before the booking's transaction, which then joins it.
+    let parties = messages::ensure(app, &property.id, &principal.user_id, &property.host_id).await?;
+    let mut booking = new_booking(principal, &property, &wanted, app.clock.now());
+    booking.conversation_id = Some(parties.conversation_id.clone());
     let answer = StoredAnswer {
         status: 201,
         body: serde_json::to_string(&BookingView::from(&booking)).map_err(ApiError::internal)?,
     };
-    if let Some(concurrent) = write(app, &booking, claim.as_ref(), &answer).await? {
+    if let Some(concurrent) = write(app, &booking, &parties, claim.as_ref(), &answer).await? {
         return Ok(concurrent);
     }
     tracing::info!(booking_id = %booking.id, property_id = %booking.property_id, nights = booking.price.nights, "booking created");
@@ -123,6 +128,7 @@ fn new_booking(
         checked_out_at: None,
         refund: None,
         paid_by: None,
+        conversation_id: None,
         created_at: now,
         history: vec![HistoryEntry {
             status: BookingStatus::PendingPayment,
@@ -138,13 +144,15 @@ const AT_PROPERTY: usize = 1;
 const AT_IDEMPOTENCY: usize = 3;
 
 /// The transaction of a new booking: booking, property counter, hold deadline, idempotency
-/// record (if keyed), then one hold per night in date order.
+/// record (if keyed), the conversation's two entries (joining it), then one hold per night
+/// in date order.
 fn actions(
     booking: &Booking,
+    parties: &Parties,
     claim: Option<&Claim>,
     answer: &StoredAnswer,
 ) -> Result<(Vec<TxAction>, usize), StoreError> {
-    let mut actions = Vec::with_capacity(4 + booking.price.nights as usize);
+    let mut actions = Vec::with_capacity(6 + booking.price.nights as usize);
     actions.push(TxAction::Put {
         item: booking.to_item()?,
         condition: Condition::Absent,
@@ -169,6 +177,7 @@ fn actions(
     if let Some(claim) = claim {
         actions.push(claim.record(answer, booking.created_at)?);
     }
+    actions.extend(messages::attach(parties, &booking.id));
     let first_night = actions.len();
     for date in booking.stay().dates() {
         let hold = HeldNight {
@@ -192,10 +201,11 @@ fn actions(
 async fn write(
     app: &App,
     booking: &Booking,
+    parties: &Parties,
     claim: Option<&Claim>,
     answer: &StoredAnswer,
 ) -> Result<Option<StoredAnswer>, ApiError> {
-    let (actions, first_night) = actions(booking, claim, answer)?;
+    let (actions, first_night) = actions(booking, parties, claim, answer)?;
     for attempt in 1..=ATTEMPTS {
         match app.store.transact(actions.clone()).await {
             Ok(()) => return Ok(None),

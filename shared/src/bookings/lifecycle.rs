@@ -89,6 +89,21 @@ impl Transition {
         }
     }
 
+    /// The event that posts the move's system message in the booking's conversation (on the
+    /// `message-events` queue; see `messages::consumer`).
+    fn message_event(self) -> Option<EventType> {
+        match self {
+            PayInstantBook | Accept => Some(EventType::BookingConfirmed),
+            PayRequestToBook => Some(EventType::BookingRequested),
+            Decline => Some(EventType::BookingDeclined),
+            Cancel => Some(EventType::BookingCancelled),
+            Expire => Some(EventType::BookingExpired),
+            CheckIn => Some(EventType::BookingCheckedIn),
+            CheckOut => Some(EventType::BookingCheckedOut),
+            Pay => None,
+        }
+    }
+
     /// Whether the booking's nights are given back.
     fn releases_nights(self) -> bool {
         matches!(self, Decline | Cancel | Expire)
@@ -97,6 +112,8 @@ impl Transition {
 
 /// How long a host has to answer a request to book.
 pub const HOST_ANSWER_WINDOW: Duration = Duration::hours(24);
+/// How long before the check-in instant a confirmed stay gets its check-in instructions.
+pub const INSTRUCTIONS_LEAD: Duration = Duration::hours(48);
 
 /// A move as asked for: who makes it, why, and the refund it carries (cancel, decline).
 #[derive(Debug, Clone)]
@@ -129,6 +146,11 @@ pub struct BookingChange {
     /// The scheduled check-out instant (the review window opens then at the latest).
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub check_out_at: DateTime<Utc>,
+    /// The stay's dates (for the system message); absent in events recorded before them.
+    #[serde(default)]
+    pub check_in: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub check_out: Option<chrono::NaiveDate>,
 }
 
 /// Why a move did not happen.
@@ -269,12 +291,18 @@ where
         }
         actions.extend(deadline_actions(&current, step.transition, now)?);
         let mut recorded = Vec::new();
+        let change = serde_json::to_value(change_of(&next, &step)).map_err(ApiError::internal)?;
         if let Some((kind, queue)) = step.transition.event() {
-            let change = change_of(&next, &step);
-            let data = serde_json::to_value(&change).map_err(ApiError::internal)?;
-            let event = Event::new(kind, next.id.clone(), now, data);
+            let event = Event::new(kind, next.id.clone(), now, change.clone());
             actions.push(outbox::record(queue, &event)?);
             recorded.push((queue, event));
+        }
+        // Its own event (and id) on its own queue, so the conversation's consumer retries and
+        // fails apart from payments and reviews.
+        if let Some(kind) = step.transition.message_event() {
+            let event = Event::new(kind, next.id.clone(), now, change);
+            actions.push(outbox::record(Queue::MessageEvents, &event)?);
+            recorded.push((Queue::MessageEvents, event));
         }
 
         match app.store.transact(actions).await {
@@ -327,8 +355,21 @@ fn deadline_actions(
 ) -> Result<Vec<TxAction>, StoreError> {
     let id = current.id.as_str();
     let mut actions = Vec::new();
+    // Check-in instructions are posted 48 h before the check-in instant, or at once when the
+    // stay is confirmed later than that.
+    let instructions = || {
+        deadlines::schedule(&Deadline {
+            kind: DeadlineKind::CheckInInstructions,
+            subject_id: id.to_owned(),
+            booking_id: id.to_owned(),
+            due_at: (current.terms.check_in_at(current.check_in) - INSTRUCTIONS_LEAD).max(now),
+        })
+    };
     match transition {
-        PayInstantBook => actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id)),
+        PayInstantBook => {
+            actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
+            actions.push(instructions()?);
+        }
         PayRequestToBook => {
             actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
             actions.push(deadlines::schedule(&Deadline {
@@ -338,10 +379,16 @@ fn deadline_actions(
                 due_at: now + HOST_ANSWER_WINDOW,
             })?);
         }
-        Accept | Decline => actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id)),
+        Accept => {
+            actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
+            actions.push(instructions()?);
+        }
+        Decline => actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id)),
         Cancel | Expire => {
             actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
             actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
+            // A stay that ends before its instructions were posted never gets them.
+            actions.push(deadlines::cancel(DeadlineKind::CheckInInstructions, id));
         }
         Pay | CheckIn | CheckOut => {}
     }
@@ -362,6 +409,8 @@ fn change_of(booking: &Booking, step: &Move) -> BookingChange {
         checked_in_at: booking.checked_in_at,
         checked_out_at: booking.checked_out_at,
         check_out_at: booking.terms.check_out_at(booking.check_out),
+        check_in: Some(booking.check_in),
+        check_out: Some(booking.check_out),
     }
 }
 

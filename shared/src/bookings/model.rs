@@ -181,6 +181,10 @@ pub struct Booking {
     /// The payment that paid for the booking (set once, in the payment's transaction).
     #[serde(default)]
     pub paid_by: Option<String>,
+    /// The guest's conversation about the property, which the booking joined when made
+    /// (absent on bookings made before conversations existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub history: Vec<HistoryEntry>,
 }
@@ -235,6 +239,8 @@ pub struct BookingView {
     pub checked_out_at: Option<DateTime<Utc>>,
     /// What the guest gets back after a cancellation or decline; `null` otherwise.
     pub refund: Option<Money>,
+    /// The guest's conversation with the host about this property.
+    pub conversation_id: Option<String>,
     #[serde(serialize_with = "crate::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
@@ -257,6 +263,7 @@ impl From<&Booking> for BookingView {
             checked_in_at: b.checked_in_at,
             checked_out_at: b.checked_out_at,
             refund: b.refund,
+            conversation_id: b.conversation_id.clone(),
             created_at: b.created_at,
             history: b.history.clone(),
         }

@@ -3,6 +3,7 @@
 
 mod bookings;
 mod graphql;
+mod messages;
 mod payments;
 mod reviews;
 
@@ -11,9 +12,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::properties::PropertyView;
 use crate::properties::calendar::{BlocksInput, Calendar};
 use crate::properties::input::PropertyInput;
+use crate::properties::{HostPropertyView, PropertyView};
 use crate::users::profile::ProfilePatch;
 use crate::users::register::RegisterRequest;
 use crate::users::session::{LoginRequest, RefreshRequest, TokenPair};
@@ -73,7 +74,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "Roost API",
-        description = "Airbnb-style bookings: users, properties, bookings, payments, reviews. Errors share one envelope; money is integer minor units.",
+        description = "Airbnb-style bookings: users, properties, bookings, payments, reviews, messages. Errors share one envelope; money is integer minor units.",
     ),
     paths(
         health, openapi_json, register, login, refresh, logout, get_me, update_me, get_user,
@@ -85,11 +86,13 @@ impl Modify for BearerAuth {
         payments::create_payment, payments::list_payments, payments::stripe_webhook,
         reviews::create_review, reviews::list_property_reviews, reviews::list_user_reviews,
         reviews::respond_to_review,
+        messages::start_conversation, messages::list_conversations, messages::get_conversation,
+        messages::list_messages, messages::send_message, messages::mark_conversation_read,
         graphql::graphql, graphql::graphql_schema,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "graphql"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "graphql"))
 )]
 struct ApiDoc;
 
@@ -207,7 +210,7 @@ fn get_user() {}
 #[schema(rename_all = "camelCase")]
 #[allow(dead_code)]
 struct PropertyPage {
-    items: Vec<PropertyView>,
+    items: Vec<HostPropertyView>,
     /// Opaque; pass back as `cursor` for the next page. `null` on the last page.
     next_cursor: Option<String>,
 }
@@ -224,7 +227,7 @@ struct SearchPage {
 
 #[utoipa::path(post, path = "/properties", tag = "properties", request_body = PropertyInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "Listed", body = PropertyView),
+        (status = 201, description = "Listed (with the host-only `checkInInstructions`)", body = HostPropertyView),
         (status = 400, description = "Malformed JSON, a wrong type or an unknown field", body = ErrorResponse),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 403, description = "Not a host", body = ErrorResponse),
@@ -245,7 +248,7 @@ fn get_property() {}
 #[utoipa::path(patch, path = "/properties/{id}", tag = "properties", request_body = PropertyInput, security(("bearer" = [])),
     params(("id" = String, Path, description = "Property id")),
     responses(
-        (status = 200, description = "Updated; a new price applies to new bookings only", body = PropertyView),
+        (status = 200, description = "Updated; a new price applies to new bookings only", body = HostPropertyView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 403, description = "Not this property's host", body = ErrorResponse),
         (status = 404, description = "No such property", body = ErrorResponse),

@@ -13,6 +13,8 @@ use crate::place::parse_country;
 pub const MAX_AMOUNT: i64 = 100_000_000_000;
 /// Longest stay: a booking writes one item per night in one transaction.
 pub const MAX_NIGHTS_LIMIT: i64 = 90;
+/// Longest check-in instructions.
+pub const MAX_INSTRUCTIONS_CHARS: usize = 2000;
 
 /// The address as a request carries it.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -49,6 +51,9 @@ pub struct PropertyInput {
     pub instant_book: Option<bool>,
     /// `flexible`, `moderate`, `firm` or `strict`.
     pub cancellation_policy: Option<String>,
+    /// 0..2000 characters, default empty: posted to confirmed stays 48 h before check-in,
+    /// shown to the host only.
+    pub check_in_instructions: Option<String>,
     /// Where the property is on a map; `null` in a patch removes it.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<LocationInput>)]
@@ -115,6 +120,7 @@ pub struct Listing {
     pub check_out_time: String,
     pub instant_book: bool,
     pub cancellation_policy: CancellationPolicy,
+    pub check_in_instructions: String,
     pub location: Option<Point>,
 }
 
@@ -139,6 +145,7 @@ impl Listing {
             check_out_time: property.check_out_time.clone(),
             instant_book: property.instant_book,
             cancellation_policy: property.cancellation_policy,
+            check_in_instructions: property.check_in_instructions.clone(),
             location: property.location,
         }
     }
@@ -231,6 +238,13 @@ impl PropertyInput {
         let description = pick(
             self.description.as_deref().map(|d| text(d, 0, 5000)),
             "description",
+            problems,
+        );
+        let instructions = pick(
+            self.check_in_instructions
+                .as_deref()
+                .map(|d| text(d, 0, MAX_INSTRUCTIONS_CHARS)),
+            "checkInInstructions",
             problems,
         );
         let line1 = pick(
@@ -352,6 +366,9 @@ impl PropertyInput {
             cancellation_policy: policy
                 .or_else(|| base.map(|b| b.cancellation_policy))
                 .unwrap_or(CancellationPolicy::Moderate),
+            check_in_instructions: instructions
+                .or_else(|| base.map(|b| b.check_in_instructions.clone()))
+                .unwrap_or_default(),
             location: match position {
                 Some(position) => position,
                 None => base.and_then(|b| b.location),

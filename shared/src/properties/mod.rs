@@ -11,7 +11,7 @@ pub mod search;
 
 use chrono::{DateTime, Utc};
 
-pub use model::{Property, PropertyView};
+pub use model::{HostPropertyView, Property, PropertyView};
 
 use self::input::{Listing, PropertyInput};
 use crate::App;
@@ -69,6 +69,7 @@ fn build(id: String, host_id: String, listing: Listing, created_at: DateTime<Utc
         check_out_time: listing.check_out_time,
         instant_book: listing.instant_book,
         cancellation_policy: listing.cancellation_policy,
+        check_in_instructions: listing.check_in_instructions,
         created_at,
         updated_at: now,
         deleted_at: None,
@@ -180,7 +181,7 @@ pub async fn update(
 }
 
 /// The attributes a host writes (everything else is the store's or another area's).
-const WRITABLE_FIELDS: [&str; 18] = [
+const WRITABLE_FIELDS: [&str; 19] = [
     "title",
     "description",
     "address",
@@ -198,6 +199,7 @@ const WRITABLE_FIELDS: [&str; 18] = [
     "checkOutTime",
     "instantBook",
     "cancellationPolicy",
+    "checkInInstructions",
     "location",
 ];
 

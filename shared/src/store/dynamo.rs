@@ -326,18 +326,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(map_sdk_error)?;
-
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(item_from_attributes)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = match output.last_evaluated_key {
-            Some(last) if !last.is_empty() => Some(resume_key(last)?),
-            _ => None,
-        };
-        Ok(Page { items, next })
+        page(output.items, output.last_evaluated_key)
     }
 
     async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
@@ -370,17 +359,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(map_sdk_error)?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(item_from_attributes)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = match output.last_evaluated_key {
-            Some(last) if !last.is_empty() => Some(resume_key(last)?),
-            _ => None,
-        };
-        Ok(Page { items, next })
+        page(output.items, output.last_evaluated_key)
     }
 }
 
@@ -953,6 +932,23 @@ fn start_key(
 }
 
 /// A [`ResumeKey`] from a LastEvaluatedKey.
+/// A page of a Query or Scan answer: its items, and where the next one starts.
+fn page(
+    items: Option<Vec<HashMap<String, AttributeValue>>>,
+    last_evaluated_key: Option<HashMap<String, AttributeValue>>,
+) -> Result<Page, StoreError> {
+    let items = items
+        .unwrap_or_default()
+        .into_iter()
+        .map(item_from_attributes)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = match last_evaluated_key {
+        Some(last) if !last.is_empty() => Some(resume_key(last)?),
+        _ => None,
+    };
+    Ok(Page { items, next })
+}
+
 fn resume_key(last: HashMap<String, AttributeValue>) -> Result<ResumeKey, StoreError> {
     last.into_iter()
         .map(|(name, value)| match value {

@@ -25,6 +25,10 @@ pub mod kind {
     pub const STRIPE_EVENT: &str = "stripe_event";
     pub const REVIEW: &str = "review";
     pub const REVIEW_CLAIM: &str = "review_claim";
+    pub const CONVERSATION: &str = "conversation";
+    pub const CONVERSATION_MEMBER: &str = "conversation_member";
+    pub const MESSAGE: &str = "message";
+    pub const MESSAGE_RATE: &str = "message_rate";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -256,6 +260,52 @@ pub fn idempotency(user_id: &str, route: &str, key: &str) -> Key {
     Key::new(format!("IDEMP#{user_id}#{route}#{key}"), "IDEMP")
 }
 
+/// The record that makes a conversation one per guest and property (a conditional put) and
+/// finds it again: `CONVOF#<guestId>#<propertyId>` / `CONVOF`.
+pub fn conversation_of(guest_id: &str, property_id: &str) -> Key {
+    Key::new(format!("CONVOF#{guest_id}#{property_id}"), "CONVOF")
+}
+
+/// The partition of one conversation: its members' entries and its messages.
+pub fn conversation(conversation_id: &str) -> String {
+    format!("CONV#{conversation_id}")
+}
+
+/// A participant's entry of a conversation (the inbox row, read marker and unread counter):
+/// `CONV#<id>` / `MEMBER#<userId>`. Reading it is also the check that the caller takes part.
+pub fn conversation_member(conversation_id: &str, user_id: &str) -> Key {
+    Key::new(conversation(conversation_id), format!("MEMBER#{user_id}"))
+}
+
+/// One message: `CONV#<id>` / `MSG#<sortable createdAt>#<messageId>`, so a descending query
+/// of the prefix pages the conversation newest first.
+pub fn message(conversation_id: &str, created_at: &str, message_id: &str) -> Key {
+    Key::new(
+        conversation(conversation_id),
+        format!("{MESSAGE_PREFIX}{created_at}#{message_id}"),
+    )
+}
+
+/// The sort-key prefix of a conversation's messages.
+pub const MESSAGE_PREFIX: &str = "MSG#";
+
+/// Where a member's entry sits in gsi1: the member's inbox, by the time of the last message
+/// (sortable, then the conversation id so that ties are ordered).
+pub fn inbox_index(user_id: &str, last_at: &str, conversation_id: &str) -> IndexKey {
+    IndexKey::new(inbox(user_id), format!("{last_at}#{conversation_id}"))
+}
+
+/// The gsi1 partition of one user's inbox.
+pub fn inbox(user_id: &str) -> String {
+    format!("INBOX#{user_id}")
+}
+
+/// The per-user message counter of the current rate-limit window (a TTL item):
+/// `MSGRATE#<userId>` / `MSGRATE`.
+pub fn message_rate(user_id: &str) -> Key {
+    Key::new(format!("MSGRATE#{user_id}"), "MSGRATE")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +316,15 @@ mod tests {
         assert_eq!(email_claim("a@b.c"), Key::new("EMAIL#a@b.c", "EMAIL"));
         assert_eq!(refresh_token("ab").pk, "REFRESH#ab");
         assert_eq!(outbox_index("2026-01-01T00:00:00Z", "E1").sk, "2026-01-01T00:00:00Z#E1");
+    }
+
+    #[test]
+    fn conversation_keys_share_a_partition_and_messages_sort_by_time() {
+        assert_eq!(conversation_of("G", "P"), Key::new("CONVOF#G#P", "CONVOF"));
+        assert_eq!(conversation_member("C", "U").pk, message("C", "t", "M").pk);
+        assert!(message("C", "2026-01-01T00:00:00.000Z", "Z").sk < message("C", "2026-01-01T00:00:00.001Z", "A").sk);
+        assert!(message("C", "t", "M").sk.starts_with(MESSAGE_PREFIX));
+        assert!(!conversation_member("C", "U").sk.starts_with(MESSAGE_PREFIX));
+        assert_eq!(inbox_index("U", "t", "C"), IndexKey::new("INBOX#U", "t#C"));
     }
 }
