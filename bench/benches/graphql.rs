@@ -4,21 +4,14 @@
 //!   p50 < 1.5 ms), with the store calls it made (target at most 3);
 //! - `property(id)` with a handful of fields (target p50 < 0.1 ms).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bench::{Summary, ms, settings};
+use bench::{Summary, ms};
 use chrono::{Duration as Days, Utc};
-use embedded::bus::LocalBus;
-use embedded::store::SqliteStore;
 use serde_json::json;
-use shared::App;
 use shared::auth::{Principal, Role};
 use shared::bookings::create::BookingInput;
-use shared::clock::SystemClock;
 use shared::properties::input::PropertyInput;
-use shared::store::Store;
-use shared::store::counting::CountingStore;
 use shared::users::register::{RegisterRequest, register};
 
 // As the local API runs (local-api/src/main.rs).
@@ -38,15 +31,7 @@ fn main() {
 }
 
 async fn latency() {
-    let dir = std::env::temp_dir().join(format!("roost-graphql-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let clock = Arc::new(SystemClock);
-    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("store.sqlite"), clock.clone()).expect("store"));
-    let counting = Arc::new(CountingStore::new(sqlite));
-    let bus = Arc::new(LocalBus::open(dir.join("queues.sqlite")).expect("bus"));
-    let app: &'static App = Box::leak(Box::new(
-        App::new(counting.clone(), bus, clock, &settings()).expect("settings"),
-    ));
+    let (app, counting, dir) = bench::counted_app("graphql");
 
     let host = register(
         app,

@@ -26,7 +26,6 @@ use shared::clock::SystemClock;
 use shared::properties::calendar::BlocksInput;
 use shared::properties::input::PropertyInput;
 use shared::store::Store;
-use shared::store::counting::CountingStore;
 
 // As the local API runs (local-api/src/main.rs).
 #[global_allocator]
@@ -173,15 +172,7 @@ fn search_request(query: &str) -> lambda_http::Request {
 }
 
 async fn latency() {
-    let dir = std::env::temp_dir().join(format!("roost-search-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let clock = Arc::new(SystemClock);
-    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("store.sqlite"), clock.clone()).expect("store"));
-    let counting = Arc::new(CountingStore::new(sqlite));
-    let bus = Arc::new(LocalBus::open(dir.join("queues.sqlite")).expect("bus"));
-    let app: &'static App = Box::leak(Box::new(
-        App::new(counting.clone(), bus, clock, &settings()).expect("settings"),
-    ));
+    let (app, counting, dir) = bench::counted_app("search");
     seed(app).await;
 
     let stay = format!(

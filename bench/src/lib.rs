@@ -91,6 +91,27 @@ pub fn settings() -> shared::app::Settings {
     }
 }
 
+/// An app on SQLite files in a fresh directory under the system's temp dir named after
+/// `name`, its store counted: (the app, the counter, the directory to remove afterwards).
+pub fn counted_app(
+    name: &str,
+) -> (
+    &'static shared::App,
+    std::sync::Arc<shared::store::counting::CountingStore>,
+    std::path::PathBuf,
+) {
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("roost-{name}-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let clock = Arc::new(shared::clock::SystemClock);
+    let sqlite: Arc<dyn shared::store::Store> =
+        Arc::new(embedded::store::SqliteStore::open(&dir.join("store.sqlite"), clock.clone()).expect("store"));
+    let counting = Arc::new(shared::store::counting::CountingStore::new(sqlite));
+    let bus = Arc::new(embedded::bus::LocalBus::open(dir.join("queues.sqlite")).expect("bus"));
+    let app = shared::App::new(counting.clone(), bus, clock, &settings()).expect("settings");
+    (Box::leak(Box::new(app)), counting, dir)
+}
+
 /// A duration in milliseconds with three decimals.
 pub fn ms(duration: Duration) -> String {
     format!("{:.3}", duration.as_secs_f64() * 1e3)
