@@ -15,7 +15,9 @@ use crate::inputs::{
     MarkConversationReadInput, PayBookingInput, RefreshTokenInput, RegisterInput, RespondToReviewInput,
     SendMessageInput, SetCalendarBlocksInput, StartConversationInput, UpdateMeInput, UpdatePropertyInput,
 };
-use crate::types::{Account, Booking, Calendar, Payment, Property, Review, TokenPair, from_body, mirror, property};
+use crate::types::{
+    Account, Booking, Calendar, Payment, Property, Review, TokenPair, from_body, hosted_property, mirror,
+};
 
 macro_rules! payload {
     ($(#[$doc:meta] $name:ident { $field:ident: $type:ty })*) => {
@@ -174,7 +176,7 @@ impl Mutation {
             .await
             .gql()?;
         Ok(Some(CreatePropertyPayload {
-            property: property(&created)?,
+            property: hosted_property(&created)?,
         }))
     }
 
@@ -188,7 +190,7 @@ impl Mutation {
             .await
             .gql()?;
         Ok(Some(UpdatePropertyPayload {
-            property: property(&updated)?,
+            property: hosted_property(&updated)?,
         }))
     }
 

@@ -13,7 +13,8 @@ use crate::error::OrGraphql;
 use crate::types::{
     Account, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar, Conversation,
     ConversationConnection, PriceBreakdown, Property, PropertyConnection, ReviewConnection, SearchResult,
-    SearchResultConnection, User, booking, booking_payments, conversation, mirror, page_size, property, weight,
+    SearchResultConnection, User, booking, booking_payments, conversation, hosted_property, mirror, page_size,
+    property, weight,
 };
 
 /// Whose bookings.
@@ -215,7 +216,7 @@ impl Query {
         let (items, next) = shared::properties::list_mine(app(ctx), principal(ctx)?, limit, after.as_deref())
             .await
             .gql()?;
-        let nodes = items.iter().map(property).collect::<Result<Vec<_>, _>>()?;
+        let nodes = items.iter().map(hosted_property).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(PropertyConnection::page(nodes, next)))
     }
 

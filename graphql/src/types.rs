@@ -346,6 +346,11 @@ pub struct Property {
     pub updated_at: String,
     /// `null` until 3 published guest reviews.
     pub rating: Option<Rating>,
+    /// Door codes and directions, posted privately to each confirmed stay: only in answers
+    /// to the property's host (`createProperty`, `updateProperty`, `myProperties`), `null`
+    /// everywhere else.
+    #[serde(default)]
+    pub check_in_instructions: Option<String>,
 }
 
 #[ComplexObject]
@@ -371,9 +376,14 @@ impl Property {
     }
 }
 
-/// A property as stored, as its GraphQL type.
+/// A property as stored, as its GraphQL type: the public view.
 pub fn property(property: &shared::properties::Property) -> Result<Property, Error> {
     mirror(&shared::properties::PropertyView::from(property)).gql()
+}
+
+/// A property as its host sees it (the REST host view): with its check-in instructions.
+pub fn hosted_property(property: &shared::properties::Property) -> Result<Property, Error> {
+    mirror(&shared::properties::HostPropertyView::from(property)).gql()
 }
 
 /// A search result: the property, and its distance from `near`.

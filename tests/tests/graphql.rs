@@ -23,6 +23,7 @@ tests::on_both_stores!(
     every_limit_refuses_before_anything_runs,
     a_nested_page_of_twenty_bookings_costs_three_store_calls,
     map_searches_take_near_and_bbox_and_carry_the_distance,
+    check_in_instructions_show_to_the_host_only,
 );
 
 /// Sends a GraphQL request.
@@ -752,4 +753,51 @@ async fn map_searches_take_near_and_bbox_and_carry_the_distance(app: TestApp) {
     )
     .await;
     assert_eq!(code(&two_places), "validation_failed", "{}", two_places.body);
+}
+
+/// The host sees a property's check-in instructions where REST shows them to the host
+/// (create, update, their own list); the public `property(id)` never carries them.
+async fn check_in_instructions_show_to_the_host_only(app: TestApp) {
+    let (_, _, host) = user(&app, "host", "Hedy").await;
+    let fields = "id checkInInstructions";
+    let created = gql(
+        &app,
+        Some(&host),
+        &format!(
+            "mutation($input: CreatePropertyInput!) {{ createProperty(input: $input) {{ property {{ {fields} }} }} }}"
+        ),
+        json!({"input": {
+            "title": "Harbour loft",
+            "address": {"line1": "Hafnarstræti 1", "city": "Reykjavík", "country": "IS"},
+            "timeZone": "Atlantic/Reykjavik",
+            "maxGuests": 3,
+            "nightlyPrice": {"amount": 20_000, "currency": "ISK"},
+            "checkInInstructions": "Key box 4711, second floor",
+        }}),
+    )
+    .await;
+    let property = &data(&created)["createProperty"]["property"];
+    assert_eq!(property["checkInInstructions"], "Key box 4711, second floor");
+    let id = property["id"].as_str().unwrap().to_owned();
+    let mine = gql(
+        &app,
+        Some(&host),
+        &format!("{{ myProperties {{ edges {{ node {{ {fields} }} }} }} }}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        data(&mine)["myProperties"]["edges"][0]["node"]["checkInInstructions"],
+        "Key box 4711, second floor"
+    );
+    for token in [None, Some(host.as_str())] {
+        let public = gql(
+            &app,
+            token,
+            &format!("{{ property(id: \"{id}\") {{ {fields} }} }}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(data(&public)["property"]["checkInInstructions"], Value::Null);
+    }
 }
