@@ -23,10 +23,7 @@ const WARMUP: usize = 50;
 const TRIPS: usize = 20;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = bench::runtime();
     runtime.block_on(latency());
 }
 

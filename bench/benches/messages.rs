@@ -21,10 +21,7 @@ const PER_GUEST: usize = 24;
 const WARMUP: usize = 50;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = bench::runtime();
     runtime.block_on(latency());
 }
 

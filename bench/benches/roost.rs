@@ -55,10 +55,7 @@ const PASSWORD: &str = "correct horse battery staple";
 fn main() {
     // `cargo bench` passes `--bench`; anything else is ours.
     let args: Vec<String> = std::env::args().skip(1).filter(|arg| arg != "--bench").collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = bench::runtime();
     match args.first().map(String::as_str) {
         None => {
             runtime.block_on(latency());

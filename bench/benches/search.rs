@@ -45,10 +45,7 @@ const CITY: &str = "Lisbon";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|arg| arg != "--bench").collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = bench::runtime();
     match args.first().map(String::as_str) {
         None | Some("latency") => runtime.block_on(latency()),
         Some("seed") => {

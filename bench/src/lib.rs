@@ -82,6 +82,14 @@ impl Summary {
     }
 }
 
+/// The runtime every bench runs on: current-thread, as a Lambda sandbox runs its handler.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// The token settings of every bench app.
 pub fn settings() -> shared::app::Settings {
     shared::app::Settings {

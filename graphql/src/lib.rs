@@ -68,7 +68,7 @@ impl Outcome {
 /// Executes the GraphQL-over-HTTP request `body` (`{"query", "variables"?, "operationName"?}`)
 /// for `caller` (`None`: anonymous).
 pub async fn execute(app: &'static App, caller: Option<Principal>, body: &[u8]) -> Outcome {
-    let request: async_graphql::Request = match serde_json::from_slice(body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(body) {
         Ok(request) => request,
         Err(_) => {
             return Outcome::refused(
@@ -77,6 +77,7 @@ pub async fn execute(app: &'static App, caller: Option<Principal>, body: &[u8]) 
             );
         }
     };
+    // Parsed once: the limits read the document, and the executor takes it as it is.
     let document = match async_graphql::parser::parse_query(&request.query) {
         Ok(document) => document,
         Err(err) => return Outcome::refused("bad_request", &err.to_string()),
@@ -84,6 +85,7 @@ pub async fn execute(app: &'static App, caller: Option<Principal>, body: &[u8]) 
     if let Err(message) = limits::check(&document) {
         return Outcome::refused("query_too_complex", &message);
     }
+    request.set_parsed_query(document);
     let request = request
         .data(Services { app })
         .data(Caller(caller))
