@@ -271,7 +271,7 @@ impl LocalApi {
         let app: &'static App = Box::leak(Box::new(
             App::new(Arc::new(store), bus.clone(), clock.clone(), &settings()).expect("valid settings"),
         ));
-        let local = local_api::LocalApi::new(app, clock, None, local_api::template::BUILT_IN)
+        let local = local_api::LocalApi::new(app, clock, None, None, local_api::template::BUILT_IN)
             .expect("template and handlers agree");
         local.attach_consumers(&bus);
         // The task stops when the bus is dropped, which a leaked app never does.

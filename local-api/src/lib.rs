@@ -4,6 +4,7 @@
 pub mod aws_backend;
 pub mod backfill;
 pub mod clock_route;
+pub mod mail;
 pub mod poller;
 pub mod provisioning;
 pub mod registry;

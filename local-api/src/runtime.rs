@@ -16,4 +16,6 @@ pub struct Runtime {
     pub clock_file: Option<PathBuf>,
     /// Notified when the clock moves: scheduled jobs run at once instead of at their next tick.
     pub due_work: Notify,
+    /// Where sent email is kept, for `GET /_local/mail`.
+    pub mailbox: Option<Arc<shared::mail::Mailbox>>,
 }

@@ -61,6 +61,7 @@ pub fn router(runtime: Arc<Runtime>, routes: Vec<Route>) -> Router {
             clock_route::PATH,
             on(MethodFilter::GET, clock_route::read).post(clock_route::move_clock),
         )
+        .route(crate::mail::PATH, on(MethodFilter::GET, crate::mail::list))
         .fallback(not_found)
         .with_state(runtime)
 }

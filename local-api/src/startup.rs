@@ -18,6 +18,7 @@ use shared::bus::sqs::SqsBus;
 use shared::clock::{Clock, ManualClock};
 use shared::events::EventBus;
 use shared::events::Queue;
+use shared::mail::Mailbox;
 use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
 use shared::payments::stripe::StripeProvider;
@@ -141,6 +142,7 @@ impl LocalApi {
         app: &'static App,
         clock: Arc<ManualClock>,
         clock_file: Option<PathBuf>,
+        mailbox: Option<Arc<shared::mail::Mailbox>>,
         template_yaml: &str,
     ) -> Result<Self, StartError> {
         let Matched {
@@ -153,6 +155,7 @@ impl LocalApi {
             clock,
             clock_file,
             due_work: tokio::sync::Notify::new(),
+            mailbox,
         });
         Ok(Self {
             runtime,
@@ -403,12 +406,18 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             "search index backfill ran"
         );
     }
+    let mailbox = Arc::new(
+        Mailbox::open(options.data_dir.join("mail"), clock.clone()).map_err(|err| data_error(err.to_string()))?,
+    );
+    let (mailer, mail_line) = crate::mail::mailer(&options.backend, mailbox.clone())?;
+    let links = crate::mail::links()?;
     let app: &'static App = Box::leak(Box::new(
         App::new(store, bus, clock.clone(), &settings)?
             .with_payments(payments)
-            .with_webhook_secret(WebhookSecret::new(webhook_secret)),
+            .with_webhook_secret(WebhookSecret::new(webhook_secret))
+            .with_mail(mailer, links),
     ));
-    let local = LocalApi::new(app, clock, Some(clock_file), &template)?;
+    let local = LocalApi::new(app, clock, Some(clock_file), Some(mailbox), &template)?;
     match (&options.backend, local_bus) {
         (Backend::Aws(aws), _) => {
             for (queue, handler) in &local.consumers {
@@ -436,7 +445,8 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         %addr,
         backend = %backend_line,
         payments = %payments_line,
-        "Roost local API listening on http://{addr}: backend {backend_line}; payments {payments_line}"
+        mail = %mail_line,
+        "Roost local API listening on http://{addr}: backend {backend_line}; payments {payments_line}; mail {mail_line}"
     );
     let server = tokio::spawn(local.serve(listener));
     Ok(Running { addr, app, server })

@@ -7,6 +7,7 @@ use crate::auth::token::{AccessTokens, TokenConfigError};
 use crate::clock::Clock;
 use crate::cursor::CursorKey;
 use crate::events::EventBus;
+use crate::mail::{MailLinks, Mailer};
 use crate::payments::provider::PaymentProvider;
 use crate::payments::sandbox::NoProvider;
 use crate::store::Store;
@@ -23,6 +24,10 @@ pub struct App {
     pub payments: Arc<dyn PaymentProvider>,
     /// Verifies `Stripe-Signature` on webhooks; `None` where webhooks are not received.
     pub webhook_secret: Option<WebhookSecret>,
+    /// Sends email; only the notifications consumer has one (requests never send mail).
+    pub mailer: Option<Arc<dyn Mailer>>,
+    /// The app links emails carry (`APP_BASE_URL`); set with the mailer.
+    pub mail_links: Option<MailLinks>,
 }
 
 /// The Stripe webhook endpoint secret. Never printed, even through `{:?}`.
@@ -110,7 +115,16 @@ impl App {
             cursors: CursorKey::derive(&settings.jwt_secret).map_err(|err| ConfigError::Invalid(err.to_string()))?,
             payments: Arc::new(NoProvider),
             webhook_secret: None,
+            mailer: None,
+            mail_links: None,
         })
+    }
+
+    /// The app sending email through `mailer`, with links to `links`.
+    pub fn with_mail(mut self, mailer: Arc<dyn Mailer>, links: MailLinks) -> Self {
+        self.mailer = Some(mailer);
+        self.mail_links = Some(links);
+        self
     }
 
     /// The app taking payments through `provider`.

@@ -28,6 +28,8 @@ pub enum DeadlineKind {
     ReviewWindow,
     /// A confirmed stay's check-in instructions are posted (48 hours before check-in).
     CheckInInstructions,
+    /// A confirmed stay's guest is reminded by email (24 hours before check-in).
+    CheckInReminder,
 }
 
 impl DeadlineKind {
@@ -39,6 +41,7 @@ impl DeadlineKind {
             DeadlineKind::Payout => "payout",
             DeadlineKind::ReviewWindow => "reviewWindow",
             DeadlineKind::CheckInInstructions => "checkInInstructions",
+            DeadlineKind::CheckInReminder => "checkInReminder",
         }
     }
 
@@ -49,6 +52,7 @@ impl DeadlineKind {
             DeadlineKind::Payout => Queue::PaymentEvents,
             DeadlineKind::ReviewWindow => Queue::ReviewEvents,
             DeadlineKind::CheckInInstructions => Queue::MessageEvents,
+            DeadlineKind::CheckInReminder => Queue::Notifications,
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// `400`: malformed JSON, a value of the wrong type, an unknown field, a bad query, header or cursor.
     #[error("{message}")]
     BadRequest { message: String, details: Vec<FieldError> },
+    /// `400` (code `invalid_token`): an email token that is used, expired or unknown.
+    #[error("the token is invalid or has expired")]
+    InvalidToken,
     /// `401`: no valid credentials.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -81,7 +84,7 @@ impl ApiError {
     /// HTTP status of this error.
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::BadRequest { .. } => 400,
+            ApiError::BadRequest { .. } | ApiError::InvalidToken => 400,
             ApiError::Unauthorized(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
@@ -99,6 +102,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "bad_request",
+            ApiError::InvalidToken => "invalid_token",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",

@@ -20,6 +20,21 @@ pub enum EventType {
     BookingRequested,
     /// Paid at an instant-book property, or accepted by the host.
     BookingConfirmed,
+    /// A host's payout was paid (group: the booking).
+    PayoutPaid,
+    /// A review was published (both sides' reviews of a stay at once, or one at the window's end).
+    ReviewPublished,
+    /// A guest or host wrote in a conversation (group: the conversation).
+    MessageSent,
+    /// A new account, to be asked to verify its email (group: the user).
+    UserRegistered,
+    /// The user asked for another verification email (group: the user).
+    EmailVerificationRequested,
+    /// Someone asked to reset the password of an address, known or not (group: the address's
+    /// hash); whether an email goes out is decided by the notifications consumer.
+    PasswordResetRequested,
+    /// A user's password was reset or changed (group: the user).
+    PasswordChanged,
 }
 
 /// The envelope every event travels in.
@@ -57,14 +72,17 @@ pub enum Queue {
     PaymentEvents,
     ReviewEvents,
     MessageEvents,
+    /// Emails: fed by the events of every other queue that someone hears of, and by account events.
+    Notifications,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 4] = [
+    pub const ALL: [Queue; 5] = [
         Queue::BookingEvents,
         Queue::PaymentEvents,
         Queue::ReviewEvents,
         Queue::MessageEvents,
+        Queue::Notifications,
     ];
 
     /// The queue's name without `.fifo` (also the local API's name for it).
@@ -74,6 +92,7 @@ impl Queue {
             Queue::PaymentEvents => "payment-events",
             Queue::ReviewEvents => "review-events",
             Queue::MessageEvents => "message-events",
+            Queue::Notifications => "notifications",
         }
     }
 
@@ -84,6 +103,7 @@ impl Queue {
             Queue::PaymentEvents => "PaymentEventsQueue",
             Queue::ReviewEvents => "ReviewEventsQueue",
             Queue::MessageEvents => "MessageEventsQueue",
+            Queue::Notifications => "NotificationsQueue",
         }
     }
 
@@ -94,6 +114,7 @@ impl Queue {
             Queue::PaymentEvents => "PAYMENT_EVENTS_QUEUE_URL",
             Queue::ReviewEvents => "REVIEW_EVENTS_QUEUE_URL",
             Queue::MessageEvents => "MESSAGE_EVENTS_QUEUE_URL",
+            Queue::Notifications => "NOTIFICATIONS_QUEUE_URL",
         }
     }
 }

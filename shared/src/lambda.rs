@@ -15,6 +15,7 @@ use crate::aws_http;
 use crate::bus::sqs::SqsBus;
 use crate::clock::SystemClock;
 use crate::http::{HandlerResult, Request, serve};
+use crate::mail::{self, MailLinks, SesMailer};
 use crate::payments::stripe::{self, StripeProvider};
 use crate::store::dynamo::{DynamoStore, TABLE_ENV};
 
@@ -44,6 +45,12 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
         && !secret.is_empty()
     {
         app = app.with_webhook_secret(WebhookSecret::new(secret));
+    }
+    // Only the notifications consumer sends email; its SES client is built like the others.
+    if std::env::var_os(mail::ses::MAIL_FROM_ENV).is_some() {
+        let mailer = SesMailer::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        let links = MailLinks::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        app = app.with_mail(Arc::new(mailer), links);
     }
     Ok(app)
 }

@@ -13,6 +13,7 @@ use shared::App;
 use shared::app::{Settings, WebhookSecret};
 use shared::clock::{Clock, ManualClock};
 use shared::events::{BusError, Event, EventBus, Queue};
+use shared::mail::{MailLinks, Mailbox, Mailer, SesMailer};
 use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
 use shared::store::Store;
@@ -102,13 +103,23 @@ pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     };
+    let mailbox = Arc::new(
+        Mailbox::open(
+            std::env::temp_dir().join(format!("roost-test-mail-{}", ulid::Ulid::new())),
+            clock.clone(),
+        )
+        .expect("a mailbox in the temporary directory"),
+    );
+    let mailer = mailer(backend, mailbox.clone()).await;
+    let links = MailLinks::new(TEST_APP_BASE_URL).expect("a valid base URL");
     let app: &'static App = Box::leak(Box::new(
         App::new(store, faulty, clock.clone(), &settings)
             .expect("valid settings")
             .with_payments(payments)
-            .with_webhook_secret(WebhookSecret::new(TEST_WEBHOOK_SECRET)),
+            .with_webhook_secret(WebhookSecret::new(TEST_WEBHOOK_SECRET))
+            .with_mail(mailer, links),
     ));
-    let local = local_api::LocalApi::new(app, clock.clone(), None, local_api::template::BUILT_IN)
+    let local = local_api::LocalApi::new(app, clock.clone(), None, Some(mailbox), local_api::template::BUILT_IN)
         .expect("template and handlers agree");
     local.attach_consumers(&bus);
     // The task stops when the bus is dropped, which a leaked app never does.
@@ -123,6 +134,28 @@ pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>
         bus,
         publish_fails,
         client: reqwest::Client::new(),
+    }
+}
+
+/// The base of the links in test emails.
+pub const TEST_APP_BASE_URL: &str = "https://roost.test";
+
+/// The mailer of `backend`: the mailbox alone on SQLite; on DynamoDB, SES on moto (with a
+/// sender verified there) and then the mailbox, as the local API runs with `ROOST_BACKEND=aws`.
+async fn mailer(backend: Backend, mailbox: Arc<Mailbox>) -> Arc<dyn Mailer> {
+    match backend {
+        Backend::Sqlite => mailbox,
+        Backend::Dynamo => {
+            let from = format!("no-reply-{}@roost.test", ulid::Ulid::new().to_string().to_lowercase());
+            let ses = SesMailer::from_config(&crate::moto::sdk_config().await, &from, None);
+            ses.client()
+                .create_email_identity()
+                .email_identity(&from)
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("verifying {from} on moto: {err:?}"));
+            local_api::mail::ses_then_mailbox(ses, mailbox)
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod bookings;
 pub mod localstripe;
+pub mod mail;
 pub mod moto;
 pub mod search;
 pub mod sqs;

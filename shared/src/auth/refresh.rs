@@ -36,6 +36,10 @@ pub struct RefreshTokenRecord {
     /// Set when the token was exchanged; a second use revokes the family.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_at: Option<DateTime<Utc>>,
+    /// The user's session epoch when the family began: a password reset or change raises
+    /// the user's, and every older token stops working.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// The stored record of a token family.
@@ -48,12 +52,19 @@ pub struct TokenFamilyRecord {
 }
 
 /// The item of a new refresh token `token` of `family_id`.
-pub fn token_item(token: &str, user_id: &str, family_id: &str, now: DateTime<Utc>) -> Result<Item, StoreError> {
+pub fn token_item(
+    token: &str,
+    user_id: &str,
+    family_id: &str,
+    epoch: u64,
+    now: DateTime<Utc>,
+) -> Result<Item, StoreError> {
     let record = RefreshTokenRecord {
         user_id: user_id.to_owned(),
         family_id: family_id.to_owned(),
         issued_at: now,
         used_at: None,
+        epoch,
     };
     Ok(
         Item::new(keys::refresh_token(&token_hash(token)), kind::REFRESH_TOKEN, &record)?
@@ -81,7 +92,7 @@ mod tests {
         let a = generate();
         assert!(a.starts_with("rt_") && a.len() == 46);
         assert_ne!(a, generate());
-        let item = token_item(&a, "U", "F", Utc::now()).unwrap();
+        let item = token_item(&a, "U", "F", 0, Utc::now()).unwrap();
         assert!(!item.key.pk.contains(&a[3..]));
         assert_eq!(item.key.pk, format!("REFRESH#{}", token_hash(&a)));
     }

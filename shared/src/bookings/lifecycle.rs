@@ -104,6 +104,18 @@ impl Transition {
         }
     }
 
+    /// The event that emails the guest or host of the move (on the `notifications` queue).
+    fn notification_event(self) -> Option<EventType> {
+        match self {
+            PayInstantBook | Accept => Some(EventType::BookingConfirmed),
+            PayRequestToBook => Some(EventType::BookingRequested),
+            Decline => Some(EventType::BookingDeclined),
+            Cancel => Some(EventType::BookingCancelled),
+            Expire => Some(EventType::BookingExpired),
+            Pay | CheckIn | CheckOut => None,
+        }
+    }
+
     /// Whether the booking's nights are given back.
     fn releases_nights(self) -> bool {
         matches!(self, Decline | Cancel | Expire)
@@ -114,6 +126,8 @@ impl Transition {
 pub const HOST_ANSWER_WINDOW: Duration = Duration::hours(24);
 /// How long before the check-in instant a confirmed stay gets its check-in instructions.
 pub const INSTRUCTIONS_LEAD: Duration = Duration::hours(48);
+/// How long before the check-in instant the guest is reminded by email.
+pub const REMINDER_LEAD: Duration = Duration::hours(24);
 
 /// A move as asked for: who makes it, why, and the refund it carries (cancel, decline).
 #[derive(Debug, Clone)]
@@ -300,9 +314,15 @@ where
         // Its own event (and id) on its own queue, so the conversation's consumer retries and
         // fails apart from payments and reviews.
         if let Some(kind) = step.transition.message_event() {
-            let event = Event::new(kind, next.id.clone(), now, change);
+            let event = Event::new(kind, next.id.clone(), now, change.clone());
             actions.push(outbox::record(Queue::MessageEvents, &event)?);
             recorded.push((Queue::MessageEvents, event));
+        }
+        // And its own again for the emails, so a failing mail service delays nothing else.
+        if let Some(kind) = step.transition.notification_event() {
+            let event = Event::new(kind, next.id.clone(), now, change);
+            actions.push(outbox::record(Queue::Notifications, &event)?);
+            recorded.push((Queue::Notifications, event));
         }
 
         match app.store.transact(actions).await {
@@ -365,10 +385,19 @@ fn deadline_actions(
             due_at: (current.terms.check_in_at(current.check_in) - INSTRUCTIONS_LEAD).max(now),
         })
     };
+    let reminder = || {
+        deadlines::schedule(&Deadline {
+            kind: DeadlineKind::CheckInReminder,
+            subject_id: id.to_owned(),
+            booking_id: id.to_owned(),
+            due_at: (current.terms.check_in_at(current.check_in) - REMINDER_LEAD).max(now),
+        })
+    };
     match transition {
         PayInstantBook => {
             actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
             actions.push(instructions()?);
+            actions.push(reminder()?);
         }
         PayRequestToBook => {
             actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
@@ -382,6 +411,7 @@ fn deadline_actions(
         Accept => {
             actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
             actions.push(instructions()?);
+            actions.push(reminder()?);
         }
         Decline => actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id)),
         Cancel | Expire => {
@@ -389,6 +419,7 @@ fn deadline_actions(
             actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
             // A stay that ends before its instructions were posted never gets them.
             actions.push(deadlines::cancel(DeadlineKind::CheckInInstructions, id));
+            actions.push(deadlines::cancel(DeadlineKind::CheckInReminder, id));
         }
         Pay | CheckIn | CheckOut => {}
     }

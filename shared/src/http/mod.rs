@@ -8,7 +8,7 @@ mod respond;
 pub use body::{MAX_BODY_BYTES, json_body, optional_json_body};
 pub use http::StatusCode;
 pub use params::{DEFAULT_LIMIT, MAX_LIMIT, bearer_token, only_query_params, paging, path_param, query_param};
-pub use respond::{PageBody, error_response, json, json_text, no_content, request_id, serve, stored_answer};
+pub use respond::{PageBody, accepted, error_response, json, json_text, no_content, request_id, serve, stored_answer};
 
 /// What a handler receives: API Gateway HTTP API (payload 2.0) as `http::Request`.
 pub type Request = lambda_http::Request;

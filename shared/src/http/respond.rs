@@ -49,6 +49,12 @@ pub fn no_content() -> HandlerResult {
     Ok(response)
 }
 
+/// `202 Accepted` with `{"status":"accepted"}`: the work (an email) happens later, and the
+/// answer says nothing more (a reset request answers this for any address).
+pub fn accepted() -> HandlerResult {
+    json_text(StatusCode::ACCEPTED, r#"{"status":"accepted"}"#)
+}
+
 /// The envelope response of `err`.
 pub fn error_response(err: &ApiError) -> Response {
     let body = serde_json::to_string(&err.envelope()).unwrap_or_else(|_| {

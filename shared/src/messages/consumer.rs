@@ -28,7 +28,7 @@ pub fn system_event(kind: EventType) -> Option<SystemEvent> {
         EventType::BookingExpired => Some(SystemEvent::BookingExpired),
         EventType::BookingCheckedIn => Some(SystemEvent::CheckedIn),
         EventType::BookingCheckedOut => Some(SystemEvent::CheckedOut),
-        EventType::PaymentSucceeded | EventType::PaymentFailed | EventType::DeadlineReached => None,
+        _ => None,
     }
 }
 

@@ -20,6 +20,8 @@ use crate::App;
 use crate::auth::Principal;
 use crate::bookings::BookingStatus;
 use crate::error::{ApiError, Problems};
+use crate::events::{Event, EventType, Queue};
+use crate::outbox;
 use crate::properties::{self, calendar::parse_date};
 use crate::store::keys::{self, kind};
 use crate::store::{
@@ -232,12 +234,56 @@ fn delivery(parties: &Parties, message: &Message, inquiry: Option<Inquiry>) -> R
     Ok(actions)
 }
 
+/// The event that emails the other side of a person's message (none for system messages,
+/// which come with their own booking emails).
+fn mail_event(parties: &Parties, message: &Message) -> Option<Event> {
+    if message.kind == MessageKind::System {
+        return None;
+    }
+    let recipient = if message.sender_id == parties.guest_id {
+        &parties.host_id
+    } else {
+        &parties.guest_id
+    };
+    let data = serde_json::json!({
+        "conversationId": parties.conversation_id,
+        "messageId": message.id,
+        "senderId": message.sender_id,
+        "recipientId": recipient,
+        // As delivered (masked when contact details may not pass yet): the email quotes it.
+        "body": message.body,
+    });
+    Some(Event::new(
+        EventType::MessageSent,
+        parties.conversation_id.clone(),
+        message.created_at,
+        data,
+    ))
+}
+
+/// Adds the message's email event to `actions`; what to publish once they commit.
+fn with_mail_event(
+    parties: &Parties,
+    message: &Message,
+    actions: &mut Vec<TxAction>,
+) -> Result<Vec<(Queue, Event)>, ApiError> {
+    let Some(event) = mail_event(parties, message) else {
+        return Ok(Vec::new());
+    };
+    actions.push(outbox::record(Queue::Notifications, &event)?);
+    Ok(vec![(Queue::Notifications, event)])
+}
+
 /// Writes a delivery; `false` when the message was already there (a redelivered event).
 async fn deliver(app: &App, parties: &Parties, message: &Message, inquiry: Option<Inquiry>) -> Result<bool, ApiError> {
-    let actions = delivery(parties, message, inquiry)?;
+    let mut actions = delivery(parties, message, inquiry)?;
+    let recorded = with_mail_event(parties, message, &mut actions)?;
     for attempt in 1..=ATTEMPTS {
         match app.store.transact(actions.clone()).await {
-            Ok(()) => return Ok(true),
+            Ok(()) => {
+                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+                return Ok(true);
+            }
             Err(StoreError::TransactionConditionFailed { index: 0 }) => return Ok(false),
             Err(StoreError::Conflict) if attempt < ATTEMPTS => {
                 tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
@@ -336,12 +382,11 @@ pub async fn start(app: &App, principal: &Principal, input: StartInput) -> Resul
             host_id: property.host_id.clone(),
         };
         let message = text_message(&parties.conversation_id, &principal.user_id, text.clone(), false, now);
-        match app
-            .store
-            .transact(creation(&parties, inquiry, Some(&message), now)?)
-            .await
-        {
+        let mut actions = creation(&parties, inquiry, Some(&message), now)?;
+        let recorded = with_mail_event(&parties, &message, &mut actions)?;
+        match app.store.transact(actions).await {
             Ok(()) => {
+                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
                 tracing::info!(conversation_id = %parties.conversation_id, property_id = %property.id, "conversation started");
                 let conversation = participant(app, principal, &parties.conversation_id).await?;
                 return Ok(Started {

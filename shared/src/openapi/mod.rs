@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the request and response types themselves.
 //! Each route of `template.yaml` has an entry here; a test checks the two lists agree.
 
+mod account;
 mod bookings;
 mod graphql;
 mod messages;
@@ -78,6 +79,9 @@ impl Modify for BearerAuth {
     ),
     paths(
         health, openapi_json, register, login, refresh, logout, get_me, update_me, get_user,
+        account::request_email_verification, account::verify_email, account::request_password_reset,
+        account::reset_password, account::change_password, account::get_notification_preferences,
+        account::update_notification_preferences,
         create_property, get_property, update_property, delete_property, list_my_properties,
         search_properties, get_calendar, put_calendar_blocks,
         bookings::get_quote, bookings::create_booking, bookings::get_booking, bookings::list_bookings,

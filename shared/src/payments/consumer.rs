@@ -13,8 +13,9 @@ use crate::App;
 use crate::bookings::lifecycle::{self, BookingChange};
 use crate::deadlines::{self, Deadline, DeadlineKind};
 use crate::error::ApiError;
-use crate::events::{Event, EventType};
+use crate::events::{Event, EventType, Queue};
 use crate::money::Money;
+use crate::outbox;
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Item, StoreError, TxAction, Update};
 
@@ -204,20 +205,23 @@ async fn pay_out(app: &App, booking_id: &str, at: DateTime<Utc>) -> Result<(), P
     let update = Update::new()
         .set("status", "paid")
         .set("paidAt", serde_json::to_value(at).map_err(ApiError::internal)?);
-    match app
-        .store
-        .update(
-            &keys::payout(booking_id),
+    // The host hears of it by email: the event is part of the payout's own write.
+    let event = Event::new(EventType::PayoutPaid, booking_id, at, serde_json::json!({}));
+    let actions = vec![
+        TxAction::Update {
+            key: keys::payout(booking_id),
             update,
-            Condition::attribute_equals("status", "scheduled"),
-        )
-        .await
-    {
-        Ok(_) => {
+            condition: Condition::attribute_equals("status", "scheduled"),
+        },
+        outbox::record(Queue::Notifications, &event)?,
+    ];
+    match app.store.transact(actions).await {
+        Ok(()) => {
+            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
             tracing::info!(booking_id, "payout paid");
             Ok(())
         }
-        Err(StoreError::ConditionFailed) => Ok(()),
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(()),
         Err(err) => Err(err.into()),
     }
 }

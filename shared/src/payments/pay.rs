@@ -210,8 +210,15 @@ pub(crate) fn outcome(payment: &Payment, now: DateTime<Utc>) -> Result<(Vec<TxAc
     };
     let mut recorded = Vec::new();
     if let Some(event) = event {
+        // A failed payment is also emailed to the guest: its own event on its own queue.
+        let mail = (event.kind == EventType::PaymentFailed)
+            .then(|| Event::new(event.kind, event.booking_id.clone(), now, event.data.clone()));
         actions.push(outbox::record(Queue::BookingEvents, &event)?);
         recorded.push((Queue::BookingEvents, event));
+        if let Some(mail) = mail {
+            actions.push(outbox::record(Queue::Notifications, &mail)?);
+            recorded.push((Queue::Notifications, mail));
+        }
     }
     Ok((actions, recorded))
 }

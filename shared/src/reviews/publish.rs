@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use super::model::{Review, Side};
 use crate::App;
 use crate::error::ApiError;
+use crate::events::{Event, EventType, Queue};
+use crate::outbox;
 use crate::store::keys;
 use crate::store::{Condition, StoreError, TxAction, Update};
 
@@ -89,11 +91,22 @@ pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiEr
         }
         let now = app.clock.now();
         let mut all = Vec::new();
+        let mut recorded = Vec::new();
         for review in &hidden {
             all.extend(actions(review, now)?);
+            // The reviewed side hears of it by email, once the review is visible.
+            let event = Event::new(
+                EventType::ReviewPublished,
+                booking_id,
+                now,
+                serde_json::json!({"reviewId": review.id}),
+            );
+            all.push(outbox::record(Queue::Notifications, &event)?);
+            recorded.push((Queue::Notifications, event));
         }
         match app.store.transact(all).await {
             Ok(()) => {
+                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
                 tracing::info!(booking_id, published = hidden.len(), "reviews published");
                 return Ok(hidden.len());
             }

@@ -29,6 +29,11 @@ pub mod kind {
     pub const CONVERSATION_MEMBER: &str = "conversation_member";
     pub const MESSAGE: &str = "message";
     pub const MESSAGE_RATE: &str = "message_rate";
+    pub const EMAIL_TOKEN: &str = "email_token";
+    pub const VERIFY_COOLDOWN: &str = "verify_cooldown";
+    pub const RESET_MAIL_COUNT: &str = "reset_mail_count";
+    pub const NOTIFIED: &str = "notified";
+    pub const MESSAGE_MAIL_THROTTLE: &str = "message_mail_throttle";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -304,6 +309,36 @@ pub fn inbox(user_id: &str) -> String {
 /// `MSGRATE#<userId>` / `MSGRATE`.
 pub fn message_rate(user_id: &str) -> Key {
     Key::new(format!("MSGRATE#{user_id}"), "MSGRATE")
+}
+
+/// A verification or reset token, by the hex SHA-256 of its value (a TTL item):
+/// `EMAILTOKEN#<hash>` / `EMAILTOKEN`.
+pub fn email_token(token_hash: &str) -> Key {
+    Key::new(format!("EMAILTOKEN#{token_hash}"), "EMAILTOKEN")
+}
+
+/// The 60-second pause between two verification emails of a user (a TTL item):
+/// `VERIFYWAIT#<userId>` / `VERIFYWAIT`.
+pub fn verify_cooldown(user_id: &str) -> Key {
+    Key::new(format!("VERIFYWAIT#{user_id}"), "VERIFYWAIT")
+}
+
+/// Reset emails sent to one address in the current hour (a TTL item):
+/// `RESETMAIL#<folded email>` / `RESETMAIL`.
+pub fn reset_mail_count(folded_email: &str) -> Key {
+    Key::new(format!("RESETMAIL#{folded_email}"), "RESETMAIL")
+}
+
+/// The claim that one event's email to one recipient was sent (a TTL item), which makes a
+/// redelivered event send nothing twice: `NOTIFIED#<eventId>#<recipient>` / `NOTIFIED`.
+pub fn notified(event_id: &str, recipient: &str) -> Key {
+    Key::new(format!("NOTIFIED#{event_id}#{recipient}"), "NOTIFIED")
+}
+
+/// The 15-minute pause between two new-message emails of one conversation to one recipient
+/// (a TTL item): `MSGMAIL#<conversationId>#<userId>` / `MSGMAIL`.
+pub fn message_mail_throttle(conversation_id: &str, user_id: &str) -> Key {
+    Key::new(format!("MSGMAIL#{conversation_id}#{user_id}"), "MSGMAIL")
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Users: registration, sessions (login, refresh, logout) and profiles.
 
+pub mod account;
 pub mod email;
+pub mod email_token;
 pub mod login_limit;
+pub mod preferences;
 pub mod profile;
 pub mod register;
 pub mod session;
@@ -26,6 +29,16 @@ pub struct User {
     pub roles: Vec<Role>,
     pub created_at: DateTime<Utc>,
     pub password_hash: String,
+    /// Set by following the link of a verification email (users stored before: unverified).
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Raised by every password reset or change: refresh tokens of an older epoch stop working
+    /// (one write revokes every family, however many there are).
+    #[serde(default)]
+    pub session_epoch: u64,
+    /// Which emails the user wants (security emails are always sent).
+    #[serde(default)]
+    pub notifications: preferences::NotificationPreferences,
 }
 
 impl User {
@@ -47,6 +60,7 @@ pub struct UserView {
     pub roles: Vec<Role>,
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    pub email_verified: bool,
 }
 
 impl From<&User> for UserView {
@@ -59,6 +73,7 @@ impl From<&User> for UserView {
             phone: user.phone.clone(),
             roles: user.roles.clone(),
             created_at: user.created_at,
+            email_verified: user.email_verified,
         }
     }
 }

@@ -7,6 +7,8 @@ use super::{User, parse_name, parse_phone};
 use crate::App;
 use crate::auth::{Role, password};
 use crate::error::{ApiError, FieldError, Problems};
+use crate::events::Queue;
+use crate::outbox;
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Item, StoreError, TxAction};
 
@@ -91,6 +93,9 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
         roles,
         created_at: app.clock.now(),
         password_hash: password::hash(password).await?,
+        email_verified: false,
+        session_epoch: 0,
+        notifications: Default::default(),
     };
     let claim = Item::new(
         keys::email_claim(&email.folded()),
@@ -109,8 +114,15 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
             condition: Condition::Absent,
         },
     ];
+    // The first verification email goes out through the notifications queue.
+    let event = super::account::registered_event(&user);
+    let mut actions = actions;
+    actions.push(outbox::record(Queue::Notifications, &event)?);
     match app.store.transact(actions).await {
-        Ok(()) => Ok(user),
+        Ok(()) => {
+            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+            Ok(user)
+        }
         // The claim is action 0: its condition failing means the address is taken.
         Err(StoreError::TransactionConditionFailed { index: 0 }) => Err(ApiError::Conflict {
             message: "email is already registered".to_owned(),

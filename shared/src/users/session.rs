@@ -85,7 +85,7 @@ async fn start_family(app: &App, user: &User, now: DateTime<Utc>) -> Result<Toke
             condition: Condition::Absent,
         },
         TxAction::Put {
-            item: refresh::token_item(&token, &user.id, &family_id, now)?,
+            item: refresh::token_item(&token, &user.id, &family_id, user.session_epoch, now)?,
             condition: Condition::Absent,
         },
     ];
@@ -126,6 +126,10 @@ pub async fn refresh(app: &App, request: RefreshRequest) -> Result<TokenPair, Ap
     let Some(user) = find_user(app.store.as_ref(), &record.user_id).await? else {
         return Err(BAD_REFRESH);
     };
+    // Issued before the latest password reset or change: revoked with every other family.
+    if record.epoch != user.session_epoch {
+        return Err(BAD_REFRESH);
+    }
 
     let next = refresh::generate();
     let actions = vec![
@@ -140,7 +144,7 @@ pub async fn refresh(app: &App, request: RefreshRequest) -> Result<TokenPair, Ap
             condition: Condition::attribute_equals("revoked", false),
         },
         TxAction::Put {
-            item: refresh::token_item(&next, &user.id, &record.family_id, now)?,
+            item: refresh::token_item(&next, &user.id, &record.family_id, record.epoch, now)?,
             condition: Condition::Absent,
         },
     ];
