@@ -65,6 +65,80 @@ pub struct RefreshTokenInput {
     pub refresh_token: Option<String>,
 }
 
+/// `verifyEmail`: the token of a verification link.
+#[derive(InputObject, Debug, Default)]
+pub struct VerifyEmailInput {
+    pub token: Option<String>,
+}
+
+impl From<VerifyEmailInput> for shared::users::account::VerifyEmailRequest {
+    fn from(input: VerifyEmailInput) -> Self {
+        Self { token: input.token }
+    }
+}
+
+/// `requestPasswordReset`: the address to send a reset link to, if it has an account.
+#[derive(InputObject, Debug, Default)]
+pub struct RequestPasswordResetInput {
+    pub email: Option<String>,
+}
+
+impl From<RequestPasswordResetInput> for shared::users::account::ResetRequest {
+    fn from(input: RequestPasswordResetInput) -> Self {
+        Self { email: input.email }
+    }
+}
+
+/// `resetPassword`: the token of a reset link and the new password.
+#[derive(InputObject, Debug, Default)]
+pub struct ResetPasswordInput {
+    pub token: Option<String>,
+    pub password: Option<String>,
+}
+
+impl From<ResetPasswordInput> for shared::users::account::PasswordReset {
+    fn from(input: ResetPasswordInput) -> Self {
+        Self {
+            token: input.token,
+            password: input.password,
+        }
+    }
+}
+
+/// `changePassword`: the current password and the new one.
+#[derive(InputObject, Debug, Default)]
+pub struct ChangePasswordInput {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+impl From<ChangePasswordInput> for shared::users::account::PasswordChange {
+    fn from(input: ChangePasswordInput) -> Self {
+        Self {
+            current_password: input.current_password,
+            new_password: input.new_password,
+        }
+    }
+}
+
+/// `updateNotificationPreferences`: any subset.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdateNotificationPreferencesInput {
+    pub booking_updates: Option<bool>,
+    pub messages: Option<bool>,
+    pub reviews: Option<bool>,
+}
+
+impl From<UpdateNotificationPreferencesInput> for shared::users::preferences::PreferencesPatch {
+    fn from(input: UpdateNotificationPreferencesInput) -> Self {
+        Self {
+            booking_updates: input.booking_updates,
+            messages: input.messages,
+            reviews: input.reviews,
+        }
+    }
+}
+
 /// `updateMe`: any subset; `phone: null` removes the phone.
 #[derive(InputObject, Debug, Default)]
 pub struct UpdateMeInput {

@@ -6,17 +6,19 @@ use shared::bookings::actions::{self, Action, ActionInput};
 use shared::error::ApiError;
 use shared::idempotency::parse_key;
 use shared::properties::calendar::{self, BlocksInput};
-use shared::users::{UserView, profile, register, session};
+use shared::users::{UserView, account as recovery, preferences, profile, register, session};
 
 use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::inputs::{
-    BookingActionInput, CreateBookingInput, CreatePropertyInput, CreateReviewInput, DeletePropertyInput, LoginInput,
-    MarkConversationReadInput, PayBookingInput, RefreshTokenInput, RegisterInput, RespondToReviewInput,
-    SendMessageInput, SetCalendarBlocksInput, StartConversationInput, UpdateMeInput, UpdatePropertyInput,
+    BookingActionInput, ChangePasswordInput, CreateBookingInput, CreatePropertyInput, CreateReviewInput,
+    DeletePropertyInput, LoginInput, MarkConversationReadInput, PayBookingInput, RefreshTokenInput, RegisterInput,
+    RequestPasswordResetInput, ResetPasswordInput, RespondToReviewInput, SendMessageInput, SetCalendarBlocksInput,
+    StartConversationInput, UpdateMeInput, UpdateNotificationPreferencesInput, UpdatePropertyInput, VerifyEmailInput,
 };
 use crate::types::{
-    Account, Booking, Calendar, Payment, Property, Review, TokenPair, from_body, hosted_property, mirror,
+    Account, Booking, Calendar, NotificationPreferences, Payment, Property, Review, TokenPair, from_body,
+    hosted_property, mirror,
 };
 
 macro_rules! payload {
@@ -42,6 +44,18 @@ payload! {
     LogoutPayload { revoked: bool }
     /// What `updateMe` answers.
     UpdateMePayload { user: Account }
+    /// What `requestEmailVerification` answers: the email is on its way.
+    RequestEmailVerificationPayload { accepted: bool }
+    /// What `verifyEmail` answers: the account, now verified.
+    VerifyEmailPayload { user: Account }
+    /// What `requestPasswordReset` answers, for any well-formed address.
+    RequestPasswordResetPayload { accepted: bool }
+    /// What `resetPassword` answers: every earlier session is revoked.
+    ResetPasswordPayload { changed: bool }
+    /// What `changePassword` answers: every earlier session is revoked.
+    ChangePasswordPayload { changed: bool }
+    /// What `updateNotificationPreferences` answers.
+    UpdateNotificationPreferencesPayload { preferences: NotificationPreferences }
     /// What `createProperty` answers.
     CreatePropertyPayload { property: Property }
     /// What `updateProperty` answers.
@@ -164,6 +178,71 @@ impl Mutation {
             .await
             .gql()?;
         Ok(Some(UpdateMePayload { user: account(&user)? }))
+    }
+
+    /// Emails the signed-in user a new verification link (at most once a minute).
+    async fn request_email_verification(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<RequestEmailVerificationPayload>, Error> {
+        recovery::request_verification(app(ctx), principal(ctx)?).await.gql()?;
+        Ok(Some(RequestEmailVerificationPayload { accepted: true }))
+    }
+
+    /// Uses the token of a verification link.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyEmailInput,
+    ) -> Result<Option<VerifyEmailPayload>, Error> {
+        let user = recovery::verify_email(app(ctx), input.into()).await.gql()?;
+        Ok(Some(VerifyEmailPayload { user: account(&user)? }))
+    }
+
+    /// Emails a reset link if the address has an account; answers the same either way.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestPasswordResetInput,
+    ) -> Result<Option<RequestPasswordResetPayload>, Error> {
+        recovery::request_reset(app(ctx), input.into()).await.gql()?;
+        Ok(Some(RequestPasswordResetPayload { accepted: true }))
+    }
+
+    /// Sets a new password with the token of a reset link.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInput,
+    ) -> Result<Option<ResetPasswordPayload>, Error> {
+        recovery::reset_password(app(ctx), input.into()).await.gql()?;
+        Ok(Some(ResetPasswordPayload { changed: true }))
+    }
+
+    /// Changes the signed-in user's password.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> Result<Option<ChangePasswordPayload>, Error> {
+        recovery::change_password(app(ctx), principal(ctx)?, input.into())
+            .await
+            .gql()?;
+        Ok(Some(ChangePasswordPayload { changed: true }))
+    }
+
+    /// Turns kinds of email on or off for the signed-in user.
+    async fn update_notification_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateNotificationPreferencesInput,
+    ) -> Result<Option<UpdateNotificationPreferencesPayload>, Error> {
+        let preferences = preferences::update(app(ctx), principal(ctx)?, input.into())
+            .await
+            .gql()?;
+        Ok(Some(UpdateNotificationPreferencesPayload {
+            preferences: mirror(&preferences).gql()?,
+        }))
     }
 
     /// Lists a property for the signed-in host.

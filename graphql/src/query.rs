@@ -12,9 +12,9 @@ use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::types::{
     Account, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar, Conversation,
-    ConversationConnection, PriceBreakdown, Property, PropertyConnection, ReviewConnection, SearchResult,
-    SearchResultConnection, User, booking, booking_payments, conversation, hosted_property, mirror, page_size,
-    property, weight,
+    ConversationConnection, NotificationPreferences, PriceBreakdown, Property, PropertyConnection, ReviewConnection,
+    SearchResult, SearchResultConnection, User, booking, booking_payments, conversation, hosted_property, mirror,
+    page_size, property, weight,
 };
 
 /// Whose bookings.
@@ -54,6 +54,12 @@ impl Query {
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<Account>, Error> {
         let user = profile::me(app(ctx), principal(ctx)?).await.gql()?;
         Ok(Some(mirror(&UserView::from(&user)).gql()?))
+    }
+
+    /// The signed-in user's email preferences.
+    async fn notification_preferences(&self, ctx: &Context<'_>) -> Result<Option<NotificationPreferences>, Error> {
+        let preferences = shared::users::preferences::get(app(ctx), principal(ctx)?).await.gql()?;
+        Ok(Some(mirror(&preferences).gql()?))
     }
 
     /// Anyone's public profile.

@@ -239,6 +239,17 @@ pub struct Account {
     pub phone: Option<String>,
     pub roles: Vec<Role>,
     pub created_at: String,
+    /// Whether the email was verified through the link of a verification email.
+    pub email_verified: bool,
+}
+
+/// Which emails a user gets (security emails always go).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPreferences {
+    pub booking_updates: bool,
+    pub messages: bool,
+    pub reviews: bool,
 }
 
 /// What anyone may see of a user.

@@ -20,6 +20,9 @@ pub struct AwsOptions {
     pub queue_urls: HashMap<Queue, String>,
     /// Where the clients point, for the start-up line.
     pub endpoint: String,
+    /// Sends email through SES (when `MAIL_FROM` is set); each email is kept in the local
+    /// mailbox too. `None`: the mailbox only.
+    pub ses: Option<shared::mail::SesMailer>,
 }
 
 /// Default table name when `TABLE_NAME` is unset (what `scripts/local-aws` creates).
@@ -78,12 +81,17 @@ impl AwsOptions {
             };
             queue_urls.insert(queue, url);
         }
+        let ses = match std::env::var_os(shared::mail::ses::MAIL_FROM_ENV) {
+            Some(_) => Some(shared::mail::SesMailer::from_env().map_err(|err| aws_error("SES configuration", err))?),
+            None => None,
+        };
         Ok(Self {
             dynamo,
             sqs,
             table: std::env::var("TABLE_NAME").unwrap_or_else(|_| DEFAULT_TABLE.to_owned()),
             queue_urls,
             endpoint,
+            ses,
         })
     }
 

@@ -14,6 +14,7 @@ use shared::error::{ApiError, Problems};
 use shared::http::{StatusCode, error_response, json};
 use shared::mail::{Email, MailError, MailLinks, Mailbox, Mailer, SesMailer, StoredMail};
 
+use crate::aws_backend::AwsOptions;
 use crate::runtime::Runtime;
 use crate::server::into_axum;
 use crate::startup::{Backend, StartError};
@@ -47,15 +48,15 @@ impl Mailer for SesThenMailbox {
 }
 
 /// The mailer of `backend`, and a line for the start-up log.
-pub fn mailer(backend: &Backend, mailbox: Arc<Mailbox>) -> Result<(Arc<dyn Mailer>, String), StartError> {
+pub fn mailer(backend: &Backend, mailbox: Arc<Mailbox>) -> (Arc<dyn Mailer>, String) {
     let folder = mailbox.dir().display().to_string();
     match backend {
-        Backend::Aws(_) if std::env::var_os(shared::mail::ses::MAIL_FROM_ENV).is_some() => {
-            let ses = SesMailer::from_env().map_err(|err| StartError::Backend(format!("SES: {err}")))?;
+        Backend::Aws(AwsOptions { ses: Some(ses), .. }) => {
+            let ses = ses.clone();
             let line = format!("SES from {}, kept in {folder}", ses.from());
-            Ok((Arc::new(SesThenMailbox { ses, mailbox }), line))
+            (Arc::new(SesThenMailbox { ses, mailbox }), line)
         }
-        _ => Ok((mailbox, format!("kept in {folder} (GET {PATH}?to=)"))),
+        _ => (mailbox, format!("kept in {folder} (GET {PATH}?to=)")),
     }
 }
 

@@ -409,7 +409,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let mailbox = Arc::new(
         Mailbox::open(options.data_dir.join("mail"), clock.clone()).map_err(|err| data_error(err.to_string()))?,
     );
-    let (mailer, mail_line) = crate::mail::mailer(&options.backend, mailbox.clone())?;
+    let (mailer, mail_line) = crate::mail::mailer(&options.backend, mailbox.clone());
     let links = crate::mail::links()?;
     let app: &'static App = Box::leak(Box::new(
         App::new(store, bus, clock.clone(), &settings)?

@@ -22,6 +22,7 @@ use crate::mail::{Email, MailError, MailLinks, Mailer};
 use crate::money::Money;
 use crate::payments::model::Payout;
 use crate::properties::{self, Property};
+use crate::reviews::model::Side;
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Item, StoreError, Update};
 use crate::users::User;
@@ -422,13 +423,18 @@ async fn review_email(app: &App, out: &Outbound<'_>, event: &Event) -> Result<()
     let Some((review, _)) = crate::reviews::publish::load(app, &review_id).await? else {
         return Ok(());
     };
-    let Some(subject) = find_user(app.store.as_ref(), &review.subject_id).await? else {
+    let Some((property, _)) = properties::find(app, &review.property_id).await? else {
         return Ok(());
     };
-    let title = match properties::find(app, &review.property_id).await? {
-        Some((property, _)) => property.title,
-        None => String::new(),
+    // A guest reviews the property, which its host hears of; a host reviews the guest.
+    let reviewed = match review.side {
+        Side::Guest => &property.host_id,
+        Side::Host => &review.subject_id,
     };
+    let Some(subject) = find_user(app.store.as_ref(), reviewed).await? else {
+        return Ok(());
+    };
+    let title = property.title.clone();
     let author_first_name = review.author_name.split_whitespace().next().unwrap_or("").to_owned();
     let published = PublishedReview {
         author_side: review.side,

@@ -18,6 +18,7 @@ tests::on_both_stores!(
     bad_account_input_is_a_clear_4xx,
     preferences_default_on_and_turn_emails_off,
     booking_moments_email_each_side_once,
+    graphql_reaches_the_same_account_actions,
 );
 
 const VERIFY: &str = "Confirm your email address";
@@ -461,4 +462,109 @@ async fn booked_conversation(app: &TestApp, token: &str, booking_id: &str) -> St
         .as_str()
         .unwrap_or_else(|| panic!("no conversation on {:?}", booking.body))
         .to_owned()
+}
+
+/// Sends a GraphQL request; the whole answer body.
+async fn gql(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let answer = app
+        .post("/graphql", token, json!({"query": query, "variables": variables}))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    answer.body
+}
+
+fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}
+
+async fn graphql_reaches_the_same_account_actions(app: TestApp) {
+    let (_, access, refresh) = app.signed_in("guest").await;
+    let email = email_of(&app, &access).await;
+    let verify_link = token_in(&wait_for_mail(&app, &email, VERIFY, 1).await[0], "/verify-email");
+
+    // Verification: request (202 there, accepted here), the minute's wait, then the link.
+    let request = "mutation { requestEmailVerification { accepted } }";
+    let first = gql(&app, Some(&access), request, json!({})).await;
+    assert_eq!(first["data"]["requestEmailVerification"]["accepted"], true, "{first}");
+    let again = gql(&app, Some(&access), request, json!({})).await;
+    assert_eq!(error_code(&again), "rate_limited", "{again}");
+    let anonymous = gql(&app, None, request, json!({})).await;
+    assert_eq!(error_code(&anonymous), "unauthorized");
+    let verify = "mutation($t: String) { verifyEmail(input: {token: $t}) { user { email emailVerified } } }";
+    let verified = gql(&app, None, verify, json!({"t": verify_link})).await;
+    assert_eq!(
+        verified["data"]["verifyEmail"]["user"]["emailVerified"], true,
+        "{verified}"
+    );
+    let reused = gql(&app, None, verify, json!({"t": verify_link})).await;
+    assert_eq!(error_code(&reused), "invalid_token", "{reused}");
+    let missing = gql(&app, None, verify, json!({})).await;
+    assert_eq!(error_code(&missing), "validation_failed", "{missing}");
+    assert_eq!(missing["errors"][0]["extensions"]["details"][0]["field"], "token");
+    let me = gql(&app, Some(&access), "{ me { emailVerified } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["emailVerified"], true);
+
+    // Preferences.
+    let prefs = gql(
+        &app,
+        Some(&access),
+        "{ notificationPreferences { bookingUpdates messages reviews } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        prefs["data"]["notificationPreferences"],
+        json!({"bookingUpdates": true, "messages": true, "reviews": true})
+    );
+    let update = "mutation { updateNotificationPreferences(input: {reviews: false}) { preferences { bookingUpdates messages reviews } } }";
+    let updated = gql(&app, Some(&access), update, json!({})).await;
+    assert_eq!(
+        updated["data"]["updateNotificationPreferences"]["preferences"],
+        json!({"bookingUpdates": true, "messages": true, "reviews": false})
+    );
+
+    // Change: a wrong current password names its field; the right one revokes sessions.
+    let change = "mutation($c: String, $n: String) { changePassword(input: {currentPassword: $c, newPassword: $n}) { changed } }";
+    let wrong = gql(
+        &app,
+        Some(&access),
+        change,
+        json!({"c": "nope", "n": "graphql passphrase"}),
+    )
+    .await;
+    assert_eq!(error_code(&wrong), "validation_failed");
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["details"][0]["field"],
+        "currentPassword"
+    );
+    let changed = gql(
+        &app,
+        Some(&access),
+        change,
+        json!({"c": PASSWORD, "n": "graphql passphrase"}),
+    )
+    .await;
+    assert_eq!(changed["data"]["changePassword"]["changed"], true, "{changed}");
+    let old = app.post("/auth/refresh", None, json!({"refreshToken": refresh})).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+
+    // Reset: the same answer for an unknown address; the link sets a new password.
+    let ask = "mutation($e: String) { requestPasswordReset(input: {email: $e}) { accepted } }";
+    let known = gql(&app, None, ask, json!({"e": email})).await;
+    let unknown = gql(&app, None, ask, json!({"e": "nobody-graphql@example.com"})).await;
+    assert_eq!(known, unknown);
+    let link = token_in(&wait_for_mail(&app, &email, RESET, 1).await[0], "/reset-password");
+    let reset = "mutation($t: String, $p: String) { resetPassword(input: {token: $t, password: $p}) { changed } }";
+    let done = gql(&app, None, reset, json!({"t": link, "p": "reset through graphql"})).await;
+    assert_eq!(done["data"]["resetPassword"]["changed"], true, "{done}");
+    let login = app
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": email, "password": "reset through graphql"}),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    let twice = gql(&app, None, reset, json!({"t": link, "p": "reset through graphql"})).await;
+    assert_eq!(error_code(&twice), "invalid_token");
 }

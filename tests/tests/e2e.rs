@@ -54,6 +54,7 @@ async fn aws() -> Api {
             table,
             queue_urls: provisioned.queue_urls.clone(),
             endpoint: tests::moto::endpoint(),
+            ses: Some(verified_sender(&config, &suffix).await),
         }),
         payments: local_api::Payments::Stripe(Arc::new(tests::localstripe::provider())),
     };
@@ -63,6 +64,19 @@ async fn aws() -> Api {
         client: reqwest::Client::new(),
         aws: Some((sqs, provisioned)),
     }
+}
+
+/// A sender verified on moto's SES (which refuses unverified ones).
+async fn verified_sender(config: &aws_config::SdkConfig, suffix: &str) -> shared::mail::SesMailer {
+    let from = format!("no-reply-{suffix}@roost.test");
+    let ses = shared::mail::SesMailer::from_config(config, &from, None);
+    ses.client()
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .expect("sender verified on moto");
+    ses
 }
 
 impl Api {
@@ -124,6 +138,31 @@ impl Api {
     async fn clock(&self, now: &str) {
         let (status, body) = self.post("/_local/clock", None, json!({"now": now})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// The emails `to` received whose subject contains `subject`, once there are `count` of
+    /// them (20 s at most), newest first.
+    async fn mail(&self, to: &str, subject: &str, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = self.get(&format!("/_local/mail?to={to}"), None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let found: Vec<Value> = body["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+                .cloned()
+                .collect();
+            if found.len() >= count {
+                return found;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{to} never got {subject:?}: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Reads `path` until `done` holds (20 s at most: the aws backend polls SQS).
@@ -272,6 +311,11 @@ async fn register_through_review(api: Api) {
     api.until(&messages, &guest, |page| events(page) == ["booking_confirmed"])
         .await;
 
+    // The eve of the stay: the guest is reminded by email.
+    let eve = check_in.parse::<chrono::NaiveDate>().unwrap() - chrono::Duration::days(1);
+    api.clock(&format!("{eve}T16:00:00Z")).await;
+    api.mail(&guest_email, "Check-in tomorrow at Harbour loft", 1).await;
+
     // Check in on the day (Reykjavik is UTC all year), check out, review both ways.
     api.clock(&format!("{check_in}T16:00:00Z")).await;
     let (guest, host) = (api.login(&guest_email).await, api.login(&host_email).await);
@@ -348,6 +392,26 @@ async fn register_through_review(api: Api) {
     .await;
     let (_, listing) = api.get(&format!("/properties/{property_id}"), None).await;
     assert_eq!(listing["rating"], Value::Null, "one review is not a rating yet");
+
+    // Each moment of the journey reached the right mailbox once.
+    let once = [
+        (&guest_email, "Confirm your email address"),
+        (&host_email, "Confirm your email address"),
+        (&guest_email, "New message from Hedy"),
+        (&guest_email, "Your booking at Harbour loft is confirmed"),
+        (&host_email, "Booking confirmed: Harbour loft"),
+        (&guest_email, "Check-in tomorrow at Harbour loft"),
+        (&guest_email, "reviewed your stay at Harbour loft"),
+        (&host_email, "reviewed Harbour loft"),
+        (&host_email, "Payout sent"),
+    ];
+    for (to, subject) in once {
+        let found = api.mail(to, subject, 1).await;
+        assert_eq!(found.len(), 1, "{to}: {subject}");
+        assert!(found[0]["html"].as_str().is_some_and(|html| !html.is_empty()));
+    }
+    let confirmed = &api.mail(&guest_email, "is confirmed", 1).await[0];
+    assert!(confirmed["text"].as_str().unwrap().contains(&format!("/bookings/{id}")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
