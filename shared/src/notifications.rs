@@ -142,8 +142,10 @@ pub async fn on_event(app: &App, event: Event) -> Result<(), NotifyError> {
             let Some(user) = find_user(app.store.as_ref(), user_id).await? else {
                 return Ok(());
             };
-            send_once(app, &out, &event, &user, Topic::Security, || async {
-                if !reset_email_allowed(app, &email, app.clock.now()).await? {
+            // Checked before and counted after a send: the requests of one address share a FIFO
+            // group, so they are handled one at a time, and a failed send uses up nothing.
+            let sent = send_and_tell(app, &out, &event, &user, Topic::Security, || async {
+                if reset_emails_this_hour(app, &email).await? >= RESET_EMAILS_PER_HOUR {
                     tracing::info!(event_id = %event.id, "reset email over the hourly limit; not sent");
                     return Ok(None);
                 }
@@ -155,7 +157,11 @@ pub async fn on_event(app: &App, event: Event) -> Result<(), NotifyError> {
                     out.links,
                 )))
             })
-            .await
+            .await?;
+            if sent {
+                count_reset_email(app, &email, app.clock.now()).await?;
+            }
+            Ok(())
         }
         EventType::PasswordChanged => {
             let UserRef { user_id } = data(&event)?;
@@ -205,35 +211,65 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Option<Email>, NotifyError>>,
 {
+    send_and_tell(app, out, event, to, topic, build).await.map(|_| ())
+}
+
+/// [`send_once`], telling whether an email went out.
+async fn send_and_tell<F, Fut>(
+    app: &App,
+    out: &Outbound<'_>,
+    event: &Event,
+    to: &User,
+    topic: Topic,
+    build: F,
+) -> Result<bool, NotifyError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Email>, NotifyError>>,
+{
     if !to.notifications.wants(topic) {
-        return Ok(());
+        return Ok(false);
     }
     let key = keys::notified(&event.id, &to.id);
     let claim = Item::new(key.clone(), kind::NOTIFIED, &serde_json::json!({ "eventId": event.id }))?
         .with_ttl((app.clock.now() + CLAIM_TTL).timestamp());
     match app.store.put(claim, Condition::Absent).await {
         Ok(()) => {}
-        Err(StoreError::ConditionFailed) => return Ok(()),
+        Err(StoreError::ConditionFailed) => return Ok(false),
         Err(err) => return Err(err.into()),
     }
     let sent = match build().await {
-        Ok(Some(email)) => out.mailer.send(&email).await.map_err(NotifyError::from),
-        Ok(None) => Ok(()),
+        Ok(Some(email)) => out.mailer.send(&email).await.map(|()| true).map_err(NotifyError::from),
+        Ok(None) => Ok(false),
         Err(err) => Err(err),
     };
-    if let Err(err) = sent {
-        // Let the retry send it.
-        if let Err(release) = app.store.delete(&key, Condition::Always).await {
-            tracing::error!(event_id = %event.id, error = %release, "sent-claim of a failed email left behind");
+    match sent {
+        Ok(sent) => {
+            if sent {
+                tracing::info!(event_id = %event.id, kind = ?event.kind, user_id = %to.id, "email sent");
+            }
+            Ok(sent)
         }
-        return Err(err);
+        Err(err) => {
+            // Let the retry send it.
+            if let Err(release) = app.store.delete(&key, Condition::Always).await {
+                tracing::error!(event_id = %event.id, error = %release, "sent-claim of a failed email left behind");
+            }
+            Err(err)
+        }
     }
-    tracing::info!(event_id = %event.id, kind = ?event.kind, user_id = %to.id, "email sent");
-    Ok(())
 }
 
-/// Counts one reset email for `folded_email` in its hour; false past the limit.
-async fn reset_email_allowed(app: &App, folded_email: &str, now: DateTime<Utc>) -> Result<bool, NotifyError> {
+/// Reset emails sent to `folded_email` in the current hour.
+async fn reset_emails_this_hour(app: &App, folded_email: &str) -> Result<i64, NotifyError> {
+    Ok(match app.store.get(&keys::reset_mail_count(folded_email)).await? {
+        Some(item) => item.attrs.get("count").and_then(|v| v.as_i64()).unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// Counts one reset email for `folded_email`, in an hour that starts with its first email.
+async fn count_reset_email(app: &App, folded_email: &str, now: DateTime<Utc>) -> Result<(), NotifyError> {
     let key = keys::reset_mail_count(folded_email);
     for _ in 0..3 {
         match app
@@ -241,17 +277,14 @@ async fn reset_email_allowed(app: &App, folded_email: &str, now: DateTime<Utc>) 
             .update(&key, Update::new().add("count", 1), Condition::Exists)
             .await
         {
-            Ok(item) => {
-                let count = item.attrs.get("count").and_then(|v| v.as_i64()).unwrap_or(i64::MAX);
-                return Ok(count <= RESET_EMAILS_PER_HOUR);
-            }
+            Ok(_) => return Ok(()),
             Err(StoreError::ConditionFailed) => {}
             Err(err) => return Err(err.into()),
         }
         let item = Item::new(key.clone(), kind::RESET_MAIL_COUNT, &serde_json::json!({ "count": 1 }))?
             .with_ttl((now + Duration::hours(1)).timestamp());
         match app.store.put(item, Condition::Absent).await {
-            Ok(()) => return Ok(true),
+            Ok(()) => return Ok(()),
             Err(StoreError::ConditionFailed) => {}
             Err(err) => return Err(err.into()),
         }

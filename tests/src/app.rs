@@ -13,7 +13,7 @@ use shared::App;
 use shared::app::{Settings, WebhookSecret};
 use shared::clock::{Clock, ManualClock};
 use shared::events::{BusError, Event, EventBus, Queue};
-use shared::mail::{MailLinks, Mailbox, Mailer, SesMailer};
+use shared::mail::{Email, MailError, MailLinks, Mailbox, Mailer, SesMailer};
 use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
 use shared::store::Store;
@@ -43,6 +43,8 @@ pub struct TestApp {
     /// While set, every publish fails (the queue is unreachable): events stay in the outbox
     /// until the relay publishes them after it is cleared.
     pub publish_fails: Arc<AtomicBool>,
+    /// While set, every email fails to send (the mail service is down).
+    pub mail_fails: Arc<AtomicBool>,
     pub client: reqwest::Client,
 }
 
@@ -110,7 +112,11 @@ pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>
         )
         .expect("a mailbox in the temporary directory"),
     );
-    let mailer = mailer(backend, mailbox.clone()).await;
+    let mail_fails = Arc::new(AtomicBool::new(false));
+    let mailer = Arc::new(FaultyMailer {
+        inner: mailer(backend, mailbox.clone()).await,
+        fail: mail_fails.clone(),
+    });
     let links = MailLinks::new(TEST_APP_BASE_URL).expect("a valid base URL");
     let app: &'static App = Box::leak(Box::new(
         App::new(store, faulty, clock.clone(), &settings)
@@ -133,6 +139,7 @@ pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>
         clock,
         bus,
         publish_fails,
+        mail_fails,
         client: reqwest::Client::new(),
     }
 }
@@ -156,6 +163,22 @@ async fn mailer(backend: Backend, mailbox: Arc<Mailbox>) -> Arc<dyn Mailer> {
                 .unwrap_or_else(|err| panic!("verifying {from} on moto: {err:?}"));
             local_api::mail::ses_then_mailbox(ses, mailbox)
         }
+    }
+}
+
+/// The mailer, made to fail on demand.
+struct FaultyMailer {
+    inner: Arc<dyn Mailer>,
+    fail: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for FaultyMailer {
+    async fn send(&self, email: &Email) -> Result<(), MailError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(MailError::Unavailable("sending is switched off by the test".to_owned()));
+        }
+        self.inner.send(email).await
     }
 }
 

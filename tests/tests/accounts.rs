@@ -3,7 +3,9 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::events::{Event, EventType};
+use std::sync::atomic::Ordering;
+
+use shared::events::{Event, EventType, Queue};
 use tests::app::{PASSWORD, TestApp};
 use tests::bookings::{act, advance, booked, day, hosted_property, pay, plus, user_id};
 use tests::mail::{settled_mail, token_in, wait_for_mail};
@@ -19,6 +21,8 @@ tests::on_both_stores!(
     preferences_default_on_and_turn_emails_off,
     booking_moments_email_each_side_once,
     graphql_reaches_the_same_account_actions,
+    a_failing_mail_service_leaves_the_event_on_the_dead_letter_queue,
+    security_emails_go_whatever_the_preferences,
 );
 
 const VERIFY: &str = "Confirm your email address";
@@ -567,4 +571,75 @@ async fn graphql_reaches_the_same_account_actions(app: TestApp) {
     assert_eq!(login.status, StatusCode::OK);
     let twice = gql(&app, None, reset, json!({"t": link, "p": "reset through graphql"})).await;
     assert_eq!(error_code(&twice), "invalid_token");
+}
+
+async fn a_failing_mail_service_leaves_the_event_on_the_dead_letter_queue(app: TestApp) {
+    let (email, _) = app.register("guest").await;
+    wait_for_mail(&app, &email, VERIFY, 1).await;
+    app.mail_fails.store(true, Ordering::SeqCst);
+    let asked = app
+        .post("/auth/password-reset/request", None, json!({"email": email}))
+        .await;
+    assert_eq!(
+        asked.status,
+        StatusCode::ACCEPTED,
+        "the answer does not wait for the email"
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let dead = app.bus.dead_letters(Queue::Notifications).await;
+        if let Some(body) = dead.first() {
+            assert!(body.contains("PasswordResetRequested"), "{body}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the failing email never reached the DLQ"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.mail_fails.store(false, Ordering::SeqCst);
+    assert!(settled_mail(&app, &email, RESET).await.is_empty());
+    // The failed attempts used up none of the hour's three reset emails.
+    for _ in 0..3 {
+        app.post("/auth/password-reset/request", None, json!({"email": email}))
+            .await;
+    }
+    wait_for_mail(&app, &email, RESET, 3).await;
+}
+
+async fn security_emails_go_whatever_the_preferences(app: TestApp) {
+    let (_, access, _) = app.signed_in("guest").await;
+    let email = email_of(&app, &access).await;
+    let off = app
+        .patch(
+            "/users/me/notifications",
+            Some(&access),
+            json!({"bookingUpdates": false, "messages": false, "reviews": false}),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK);
+    app.post("/auth/password-reset/request", None, json!({"email": email}))
+        .await;
+    wait_for_mail(&app, &email, RESET, 1).await;
+    let changed = app
+        .post(
+            "/users/me/password",
+            Some(&access),
+            json!({"currentPassword": PASSWORD, "newPassword": "still emailed to me"}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT);
+    wait_for_mail(&app, &email, CHANGED, 1).await;
+
+    // A booking email, by contrast, stays home.
+    let (host, property) = hosted_property(&app, "Europe/Lisbon", json!({})).await;
+    // The access token outlives the change (15 minutes); only refresh tokens were revoked.
+    let guest = access;
+    let check_in = day(40);
+    let booking = booked(&app, &guest, &property, &check_in, &plus(&check_in, 2)).await;
+    pay(&app, &guest, booking["id"].as_str().unwrap()).await;
+    let host_email = email_of(&app, &host).await;
+    wait_for_mail(&app, &host_email, "Booking confirmed", 1).await;
+    assert!(settled_mail(&app, &email, "is confirmed").await.is_empty());
 }
