@@ -294,7 +294,7 @@ pub fn is_loopback(endpoint: &str) -> bool {
 /// endpoint off loopback, so it can never create resources in a real account.
 pub async fn run_from_env() -> Result<(), ProvisionError> {
     let general = std::env::var("AWS_ENDPOINT_URL").ok().filter(|url| !url.is_empty());
-    for service in ["DYNAMODB", "SQS"] {
+    for service in ["DYNAMODB", "SQS", "SESV2"] {
         let endpoint = shared::aws_http::service_endpoint(service).or_else(|| general.clone());
         match endpoint {
             Some(url) if is_loopback(&url) => {}
@@ -328,6 +328,17 @@ pub async fn run_from_env() -> Result<(), ProvisionError> {
         if let Some(url) = provisioned.queue_urls.get(&queue) {
             println!("export {}={url}", queue.url_env());
         }
+    }
+    // The sender the local API sends from through SES (`MAIL_FROM`), verified on the emulator.
+    if std::env::var_os(shared::mail::ses::MAIL_FROM_ENV).is_some() {
+        let ses = shared::mail::SesMailer::from_env().map_err(|err| ProvisionError::Setup(err.to_string()))?;
+        ses.client()
+            .create_email_identity()
+            .email_identity(ses.from())
+            .send()
+            .await
+            .map_err(|err| ProvisionError::Setup(format!("verifying {} on the emulator: {err}", ses.from())))?;
+        println!("export MAIL_FROM={}", ses.from());
     }
     Ok(())
 }
