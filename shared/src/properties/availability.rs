@@ -55,23 +55,55 @@ pub fn untake(update: Update, dates: impl IntoIterator<Item = NaiveDate>) -> Upd
 }
 
 /// Whether every night of `stay` is free at `now` (epoch seconds), given a property's
-/// `takenNights` and `heldNights` entries. Dates compare as text: `YYYY-MM-DD` sorts like the
-/// dates it spells.
+/// `takenNights` and `heldNights` entries.
 pub fn free<'a>(
     taken: impl IntoIterator<Item = &'a str>,
     held: impl IntoIterator<Item = &'a str>,
     stay: &Stay,
     now: i64,
 ) -> bool {
-    let first = day(stay.check_in);
-    let end = day(stay.check_out);
-    let within = |date: &str| date >= first.as_str() && date < end.as_str();
-    let taken = taken.into_iter().any(within);
-    let held = held.into_iter().any(|entry| match entry.split_once('~') {
-        Some((date, until)) => within(date) && until.parse::<i64>().is_ok_and(|until| until > now),
-        None => false,
-    });
-    !taken && !held
+    StayNights::of(stay).free(taken, held, now)
+}
+
+/// A stay's nights as the mirror spells them, formatted once for a search that checks many
+/// properties (formatting two dates cost more than the check itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StayNights {
+    /// The first night, `YYYY-MM-DD`.
+    first: String,
+    /// The check-out day (not a night), `YYYY-MM-DD`.
+    end: String,
+}
+
+impl StayNights {
+    pub fn of(stay: &Stay) -> Self {
+        Self {
+            first: day(stay.check_in),
+            end: day(stay.check_out),
+        }
+    }
+
+    /// Whether `date` (`YYYY-MM-DD`) is a night of the stay. Dates compare as text:
+    /// `YYYY-MM-DD` sorts like the dates it spells.
+    fn contains(&self, date: &str) -> bool {
+        date >= self.first.as_str() && date < self.end.as_str()
+    }
+
+    /// Whether every night is free at `now` (epoch seconds), given a property's
+    /// `takenNights` and `heldNights` entries.
+    pub fn free<'a>(
+        &self,
+        taken: impl IntoIterator<Item = &'a str>,
+        held: impl IntoIterator<Item = &'a str>,
+        now: i64,
+    ) -> bool {
+        let taken = taken.into_iter().any(|date| self.contains(date));
+        let held = held.into_iter().any(|entry| match entry.split_once('~') {
+            Some((date, until)) => self.contains(date) && until.parse::<i64>().is_ok_and(|until| until > now),
+            None => false,
+        });
+        !taken && !held
+    }
 }
 
 impl Property {

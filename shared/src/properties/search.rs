@@ -461,9 +461,17 @@ impl Criteria {
         }
     }
 
-    /// Whether the property is still listed and free for the stay at `now`.
-    fn bookable(&self, property: &Property, now: i64) -> bool {
-        property.deleted_at.is_none() && self.stay.as_ref().is_none_or(|stay| property.is_free(stay, now))
+    /// Whether the property is still listed and free at `now` on `nights` (the stay's, when
+    /// the search has dates).
+    fn bookable(property: &Property, nights: Option<&availability::StayNights>, now: i64) -> bool {
+        property.deleted_at.is_none()
+            && nights.is_none_or(|nights| {
+                nights.free(
+                    property.taken_nights.iter().map(String::as_str),
+                    property.held_nights.iter().map(String::as_str),
+                    now,
+                )
+            })
     }
 
     /// Whether the city walk must look past the first `limit` items to fill a page.
@@ -534,6 +542,7 @@ async fn walk_city(
     limit: u32,
 ) -> Result<Walked, ApiError> {
     let now = app.clock.now().timestamp();
+    let nights = criteria.stay.as_ref().map(availability::StayNights::of);
     let partition = keys::city(city);
     let mut hits = Vec::new();
     let mut examined = 0u32;
@@ -564,7 +573,7 @@ async fn walk_city(
             }
             examined += 1;
             last = gsi1_sort_key(&item).map(str::to_owned);
-            if let Some(property) = city_candidate(criteria, item, now)? {
+            if let Some(property) = city_candidate(criteria, nights.as_ref(), item, now)? {
                 hits.push(Hit {
                     property,
                     distance_km: None,
@@ -617,8 +626,14 @@ struct GlanceMoney<'a> {
     currency: &'a str,
 }
 
-/// The property of a city index item, if it passes every filter at `now`.
-fn city_candidate(criteria: &Criteria, mut item: Item, now: i64) -> Result<Option<Property>, ApiError> {
+/// The property of a city index item, if it passes every filter at `now` (free on `nights`,
+/// the stay's, when the search has dates).
+fn city_candidate(
+    criteria: &Criteria,
+    nights: Option<&availability::StayNights>,
+    mut item: Item,
+    now: i64,
+) -> Result<Option<Property>, ApiError> {
     let attrs = serde_json::Value::Object(std::mem::take(&mut item.attrs));
     let glance = Glance::deserialize(&attrs)
         .map_err(|err| ApiError::internal(format!("{} {}: {err}", item.key.pk, item.key.sk)))?;
@@ -636,11 +651,10 @@ fn city_candidate(criteria: &Criteria, mut item: Item, now: i64) -> Result<Optio
             max_nights: glance.max_nights,
             has_amenity: &has_amenity,
         })
-        && criteria.stay.as_ref().is_none_or(|stay| {
-            availability::free(
+        && nights.is_none_or(|nights| {
+            nights.free(
                 glance.taken_nights.iter().copied(),
                 glance.held_nights.iter().copied(),
-                stay,
                 now,
             )
         });
@@ -773,6 +787,7 @@ async fn walk_map(
         app.store.batch_get(&keys).await?
     };
     let now = app.clock.now().timestamp();
+    let nights = criteria.stay.as_ref().map(availability::StayNights::of);
     let mut by_id: std::collections::HashMap<String, Property> = properties
         .into_iter()
         .map(|item| item.into_record::<Property>().map(|p| (p.id.clone(), p)))
@@ -784,7 +799,7 @@ async fn walk_map(
             return Ok((hits, Some(last_before(&candidates, &candidate.position))));
         }
         if let Some(property) = by_id.remove(&candidate.entry.property_id)
-            && criteria.bookable(&property, now)
+            && Criteria::bookable(&property, nights.as_ref(), now)
         {
             hits.push(Hit {
                 property,
