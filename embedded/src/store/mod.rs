@@ -863,34 +863,82 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, StoreEr
     } else {
         format!("{sk_col} {direction}, pk {direction}, sk {direction}")
     };
+    // An exclusion is decided by SQLite on the stored JSON, so a row it leaves out is never
+    // decoded here; it still counts as examined, as in DynamoDB.
+    let keep = match &query.without {
+        Some(exclusion) => {
+            exclusion.check()?;
+            let mut values_sql = Vec::with_capacity(exclusion.values.len());
+            let mut exclusion_values: Vec<SqlValue> = vec![format!("$.\"{}\"", exclusion.attribute).into()];
+            for value in &exclusion.values {
+                values_sql.push("?");
+                exclusion_values.push(value.clone().into());
+            }
+            // The select list comes before WHERE: its parameters go first.
+            exclusion_values.append(&mut values);
+            values = exclusion_values;
+            format!(
+                "NOT EXISTS (SELECT 1 FROM json_each(attrs, ?) WHERE value IN ({}))",
+                values_sql.join(", ")
+            )
+        }
+        None => "1".to_owned(),
+    };
     // One row past the limit tells whether more may follow, so the last page carries no
     // resume key.
     values.push(SqlValue::Integer(i64::from(query.limit) + 1));
     let sql = format!(
-        "SELECT {COLUMNS} FROM items WHERE {} ORDER BY {order} LIMIT ?",
+        "SELECT {COLUMNS}, {keep} FROM items WHERE {} ORDER BY {order} LIMIT ?",
         conditions.join(" AND ")
     );
     let mut statement = conn.prepare_cached(&sql).map_err(unavailable)?;
     let rows = statement
-        .query_map(params_from_iter(values), read_row)
+        .query_map(params_from_iter(values), read_query_row)
         .map_err(unavailable)?
-        .collect::<Result<Vec<Row>, _>>()
+        .collect::<Result<Vec<(Row, bool)>, _>>()
         .map_err(unavailable)?;
     let more = rows.len() > query.limit as usize;
     let examined = rows
         .into_iter()
         .take(query.limit as usize)
-        .map(|row| into_stored(row).map(|stored| stored.item))
-        .collect::<Result<Vec<Item>, _>>()?;
-    // The resume key is the last item examined even when it has expired, so that the next
-    // page starts after it (DynamoDB's LastEvaluatedKey does the same).
+        .map(|(row, kept)| into_stored(row).map(|stored| (stored.item, kept)))
+        .collect::<Result<Vec<(Item, bool)>, _>>()?;
+    // The resume key is the last item examined even when it has expired or was left out, so
+    // that the next page starts after it (DynamoDB's LastEvaluatedKey does the same).
     let next = if more {
-        examined.last().map(|item| resume_key(query.index, item))
+        examined.last().map(|(item, _)| resume_key(query.index, item))
     } else {
         None
     };
-    let items = examined.into_iter().filter(|item| item.is_live(now)).collect();
+    let items = examined
+        .into_iter()
+        .filter(|(item, kept)| *kept && item.is_live(now))
+        .map(|(item, _)| item)
+        .collect();
     Ok(Page { items, next })
+}
+
+/// Reads a query row: [`COLUMNS`], then whether the query's exclusion keeps it. A row left
+/// out is read for its keys only.
+fn read_query_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, bool)> {
+    let kept: bool = row.get(11)?;
+    if kept {
+        return Ok((read_row(row)?, true));
+    }
+    Ok((
+        Row {
+            pk: row.get(0)?,
+            sk: row.get(1)?,
+            kind: row.get(2)?,
+            gsi1: (row.get(3)?, row.get(4)?),
+            gsi2: (row.get(5)?, row.get(6)?),
+            ttl: row.get(7)?,
+            version: row.get(8)?,
+            attrs: Ok(Map::new()),
+            sets: Ok(BTreeSet::new()),
+        },
+        false,
+    ))
 }
 
 /// One end of a sort-key range.

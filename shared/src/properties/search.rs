@@ -28,7 +28,7 @@ use crate::geo::{self, BBox, Point};
 use crate::money::Currency;
 use crate::place::{fold, parse_country};
 use crate::store::keys;
-use crate::store::{Index, Item, Key, MAX_BATCH_GET_KEYS, Query, ResumeKey, SortKeyRange};
+use crate::store::{Index, Item, Key, MAX_BATCH_GET_KEYS, MAX_EXCLUDED_VALUES, Query, ResumeKey, SortKeyRange};
 
 /// Most index items (candidates) one search request examines before it answers with what
 /// matched so far and a cursor.
@@ -544,6 +544,14 @@ async fn walk_city(
     let now = app.clock.now().timestamp();
     let nights = criteria.stay.as_ref().map(availability::StayNights::of);
     let partition = keys::city(city);
+    // The store leaves out the properties with a night of the stay booked or blocked, so they
+    // are never decoded (holds, which lapse, are still checked here; so is everything else,
+    // the exclusion being only a shortcut).
+    let taken: Option<Vec<String>> = criteria
+        .stay
+        .as_ref()
+        .map(|stay| stay.dates().map(availability::taken_entry).collect::<Vec<String>>())
+        .filter(|nights| (1..=MAX_EXCLUDED_VALUES).contains(&nights.len()));
     let mut hits = Vec::new();
     let mut examined = 0u32;
     let mut start: Option<ResumeKey> = None;
@@ -554,15 +562,14 @@ async fn walk_city(
         let skip = if round == 1 { after } else { None };
         let budget = MAX_CANDIDATES_PER_REQUEST - examined;
         let size = round_size(criteria, limit, examined, hits.len()).min(budget) + u32::from(skip.is_some());
-        let page = app
-            .store
-            .query(
-                Query::partition(Index::Gsi1, partition.clone())
-                    .range(criteria.range(after))
-                    .limit(size.min(1000))
-                    .start(start.take()),
-            )
-            .await?;
+        let mut query = Query::partition(Index::Gsi1, partition.clone())
+            .range(criteria.range(after))
+            .limit(size.min(1000))
+            .start(start.take());
+        if let Some(taken) = &taken {
+            query = query.without(availability::TAKEN_NIGHTS, taken.clone());
+        }
+        let page = app.store.query(query).await?;
         for item in page.items {
             if skip.is_some() && gsi1_sort_key(&item) == skip {
                 continue;
@@ -584,6 +591,10 @@ async fn walk_city(
             // The partition is walked to its end.
             None => return Ok((hits, None)),
             Some(next) if hits.len() < limit as usize && examined < MAX_CANDIDATES_PER_REQUEST => {
+                // Items the store left out were examined too: a cursor may start past them.
+                if let Some(sort_key) = next.sort_key(Index::Gsi1) {
+                    last = Some(sort_key.to_owned());
+                }
                 start = Some(next);
             }
             // Full, with more items in the index: they may match.

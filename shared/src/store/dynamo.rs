@@ -307,7 +307,17 @@ impl Store for DynamoStore {
                 }
             };
         }
-        let filter = expr.live_filter();
+        let mut filter = expr.live_filter();
+        if let Some(exclusion) = &query.without {
+            exclusion.check()?;
+            let set = expr.name(&exclusion.attribute);
+            let terms: Vec<String> = exclusion
+                .values
+                .iter()
+                .map(|value| format!("contains({set}, {})", expr.value(AttributeValue::S(value.clone()))))
+                .collect();
+            filter = format!("({filter}) AND NOT ({})", terms.join(" OR "));
+        }
 
         let output = self
             .client

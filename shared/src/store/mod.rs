@@ -332,6 +332,19 @@ pub enum SortKeyRange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResumeKey(pub BTreeMap<String, String>);
 
+impl ResumeKey {
+    /// The sort key on `index` of the item the query stopped at (both adapters name the key
+    /// attributes `pk`/`sk`, `gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`).
+    pub fn sort_key(&self, index: Index) -> Option<&str> {
+        let name = match index {
+            Index::Table => "sk",
+            Index::Gsi1 => "gsi1sk",
+            Index::Gsi2 => "gsi2sk",
+        };
+        self.0.get(name).map(String::as_str)
+    }
+}
+
 /// A query of one partition of the table or of a GSI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
@@ -343,6 +356,35 @@ pub struct Query {
     pub start: Option<ResumeKey>,
     /// Descending sort-key order when true.
     pub descending: bool,
+    /// Items to leave out after they were examined (they count against `limit`, and the
+    /// resume key may be one of them), as DynamoDB's `FilterExpression` does.
+    pub without: Option<SetExclusion>,
+}
+
+/// Leaves out the items whose string set `attribute` holds any of `values`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetExclusion {
+    pub attribute: String,
+    /// 1..=[`MAX_EXCLUDED_VALUES`] values.
+    pub values: Vec<String>,
+}
+
+/// Most values one [`SetExclusion`] names (each is a term of DynamoDB's filter expression,
+/// which has a size limit).
+pub const MAX_EXCLUDED_VALUES: usize = 60;
+
+impl SetExclusion {
+    /// Checks the number of values, as both adapters require.
+    pub fn check(&self) -> Result<(), StoreError> {
+        if (1..=MAX_EXCLUDED_VALUES).contains(&self.values.len()) {
+            Ok(())
+        } else {
+            Err(StoreError::InvalidRequest(format!(
+                "an exclusion names 1..={MAX_EXCLUDED_VALUES} values, not {}",
+                self.values.len()
+            )))
+        }
+    }
 }
 
 impl Query {
@@ -355,7 +397,18 @@ impl Query {
             limit: 100,
             start: None,
             descending: false,
+            without: None,
         }
+    }
+
+    /// Leaves out (after examining them) the items whose string set `attribute` holds any of
+    /// `values`.
+    pub fn without(mut self, attribute: impl Into<String>, values: Vec<String>) -> Self {
+        self.without = Some(SetExclusion {
+            attribute: attribute.into(),
+            values,
+        });
+        self
     }
 
     pub fn range(mut self, range: SortKeyRange) -> Self {
