@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod outbox;
 pub mod payments;
+pub mod photos;
 pub mod place;
 pub mod properties;
 pub mod reviews;
