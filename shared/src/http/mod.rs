@@ -2,6 +2,7 @@
 //! tokens, request ids and the per-request log span.
 
 mod body;
+pub mod caching;
 mod params;
 mod respond;
 

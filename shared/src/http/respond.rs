@@ -94,9 +94,10 @@ where
     let id = request_id(&req);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let caching = super::caching::Conditions::of(&method, &path, req.headers());
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let result = handler(req).instrument(span.clone()).await;
-    let mut response = match result {
+    let response = match result {
         Ok(response) => response,
         Err(err) => {
             span.in_scope(|| match &err {
@@ -113,6 +114,7 @@ where
             "request done"
         )
     });
+    let mut response = caching.apply(response);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
