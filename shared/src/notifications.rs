@@ -24,7 +24,7 @@ use crate::payments::model::Payout;
 use crate::properties::{self, Property};
 use crate::reviews::model::Side;
 use crate::store::keys::{self, kind};
-use crate::store::{Condition, Item, StoreError, Update};
+use crate::store::{Condition, Item, StoreError, window_counter};
 use crate::users::User;
 use crate::users::email_token::{self, Purpose};
 use crate::users::find_user;
@@ -271,25 +271,11 @@ async fn reset_emails_this_hour(app: &App, folded_email: &str) -> Result<i64, No
 /// Counts one reset email for `folded_email`, in an hour that starts with its first email.
 async fn count_reset_email(app: &App, folded_email: &str, now: DateTime<Utc>) -> Result<(), NotifyError> {
     let key = keys::reset_mail_count(folded_email);
-    for _ in 0..3 {
-        match app
-            .store
-            .update(&key, Update::new().add("count", 1), Condition::Exists)
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(StoreError::ConditionFailed) => {}
-            Err(err) => return Err(err.into()),
-        }
-        let item = Item::new(key.clone(), kind::RESET_MAIL_COUNT, &serde_json::json!({ "count": 1 }))?
-            .with_ttl((now + Duration::hours(1)).timestamp());
-        match app.store.put(item, Condition::Absent).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => {}
-            Err(err) => return Err(err.into()),
-        }
+    let window = Duration::hours(1).num_seconds();
+    match window_counter::count(app.store.as_ref(), &key, kind::RESET_MAIL_COUNT, window, now).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::internal("reset email counter kept changing").into()),
     }
-    Err(ApiError::internal("reset email counter kept changing").into())
 }
 
 /// The booking, its property and both sides.

@@ -13,7 +13,7 @@ use shared::App;
 use shared::app::{Settings, WebhookSecret};
 use shared::clock::{Clock, ManualClock};
 use shared::events::{BusError, Event, EventBus, Queue};
-use shared::mail::{Email, MailError, MailLinks, Mailbox, Mailer, SesMailer};
+use shared::mail::{Email, MailError, MailLinks, Mailbox, Mailer};
 use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
 use shared::store::Store;
@@ -154,13 +154,7 @@ async fn mailer(backend: Backend, mailbox: Arc<Mailbox>) -> Arc<dyn Mailer> {
         Backend::Sqlite => mailbox,
         Backend::Dynamo => {
             let from = format!("no-reply-{}@roost.test", ulid::Ulid::new().to_string().to_lowercase());
-            let ses = SesMailer::from_config(&crate::moto::sdk_config().await, &from, None);
-            ses.client()
-                .create_email_identity()
-                .email_identity(&from)
-                .send()
-                .await
-                .unwrap_or_else(|err| panic!("verifying {from} on moto: {err:?}"));
+            let ses = crate::moto::verified_ses_sender(&from, None).await;
             local_api::mail::ses_then_mailbox(ses, mailbox)
         }
     }

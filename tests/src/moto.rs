@@ -61,3 +61,19 @@ pub async fn dynamo_store(clock: Arc<dyn Clock>) -> Arc<dyn Store> {
     }
     Arc::new(DynamoStore::new(client, table, clock))
 }
+
+/// An SES adapter on moto sending from `from`, verified there first (moto's SES refuses
+/// unverified senders, as SES does).
+///
+/// # Panics
+/// When `ROOST_MOTO_ENDPOINT` is unset or moto refuses the identity: this is test setup.
+pub async fn verified_ses_sender(from: &str, configuration_set: Option<String>) -> shared::mail::SesMailer {
+    let ses = shared::mail::SesMailer::from_config(&sdk_config().await, from, configuration_set);
+    ses.client()
+        .create_email_identity()
+        .email_identity(from)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("verifying {from} on moto: {err:?}"));
+    ses
+}

@@ -54,7 +54,7 @@ async fn aws() -> Api {
             table,
             queue_urls: provisioned.queue_urls.clone(),
             endpoint: tests::moto::endpoint(),
-            ses: Some(verified_sender(&config, &suffix).await),
+            ses: Some(tests::moto::verified_ses_sender(&format!("no-reply-{suffix}@roost.test"), None).await),
         }),
         payments: local_api::Payments::Stripe(Arc::new(tests::localstripe::provider())),
     };
@@ -64,19 +64,6 @@ async fn aws() -> Api {
         client: reqwest::Client::new(),
         aws: Some((sqs, provisioned)),
     }
-}
-
-/// A sender verified on moto's SES (which refuses unverified ones).
-async fn verified_sender(config: &aws_config::SdkConfig, suffix: &str) -> shared::mail::SesMailer {
-    let from = format!("no-reply-{suffix}@roost.test");
-    let ses = shared::mail::SesMailer::from_config(config, &from, None);
-    ses.client()
-        .create_email_identity()
-        .email_identity(&from)
-        .send()
-        .await
-        .expect("sender verified on moto");
-    ses
 }
 
 impl Api {

@@ -15,14 +15,7 @@ async fn verified_mailer(configuration_set: Option<String>) -> (SesMailer, Strin
         "no-reply-{}@roost.example",
         ulid::Ulid::new().to_string().to_lowercase()
     );
-    let mailer = SesMailer::from_config(&moto::sdk_config().await, &from, configuration_set);
-    mailer
-        .client()
-        .create_email_identity()
-        .email_identity(&from)
-        .send()
-        .await
-        .unwrap_or_else(|err| panic!("verifying {from} on moto: {err:?}"));
+    let mailer = moto::verified_ses_sender(&from, configuration_set).await;
     (mailer, from)
 }
 

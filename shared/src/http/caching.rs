@@ -33,12 +33,17 @@ impl Conditions {
     pub fn of(method: &Method, path: &str, headers: &HeaderMap) -> Self {
         let anonymous = !headers.contains_key(http::header::AUTHORIZATION);
         let readable = method == Method::GET || method == Method::HEAD;
-        Self {
-            cacheable: if anonymous && readable { max_age(path) } else { None },
-            if_none_match: headers
+        let cacheable = if anonymous && readable { max_age(path) } else { None };
+        // Kept only where it can matter: most requests allocate nothing here.
+        let if_none_match = cacheable.and_then(|_| {
+            headers
                 .get(IF_NONE_MATCH)
                 .and_then(|value| value.to_str().ok())
-                .map(str::to_owned),
+                .map(str::to_owned)
+        });
+        Self {
+            cacheable,
+            if_none_match,
         }
     }
 
@@ -74,13 +79,17 @@ impl Conditions {
 
 /// The `max-age` of a public route, or `None` for one whose answer is private.
 fn max_age(path: &str) -> Option<u32> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    match segments.as_slice() {
-        ["properties"] => Some(VOLATILE_MAX_AGE_SECS),
-        ["properties", _] | ["properties", _, "reviews"] => Some(STABLE_MAX_AGE_SECS),
-        ["properties", _, "calendar" | "quote"] => Some(VOLATILE_MAX_AGE_SECS),
-        ["users", id] | ["users", id, "reviews"] if *id != "me" => Some(STABLE_MAX_AGE_SECS),
-        ["openapi.json"] | ["graphql", "schema.graphql"] => Some(STABLE_MAX_AGE_SECS),
+    // Every public path has at most three segments: a fourth makes it private.
+    let mut segments = path.trim_end_matches('/').split('/').skip(1);
+    let parts = (segments.next(), segments.next(), segments.next(), segments.next());
+    match parts {
+        (Some("properties"), None, None, None) => Some(VOLATILE_MAX_AGE_SECS),
+        (Some("properties"), Some(_), None | Some("reviews"), None) => Some(STABLE_MAX_AGE_SECS),
+        (Some("properties"), Some(_), Some("calendar" | "quote"), None) => Some(VOLATILE_MAX_AGE_SECS),
+        (Some("users"), Some(id), None | Some("reviews"), None) if id != "me" => Some(STABLE_MAX_AGE_SECS),
+        (Some("openapi.json"), None, None, None) | (Some("graphql"), Some("schema.graphql"), None, None) => {
+            Some(STABLE_MAX_AGE_SECS)
+        }
         _ => None,
     }
 }

@@ -35,6 +35,7 @@
 pub mod counting;
 pub mod dynamo;
 pub mod keys;
+pub mod window_counter;
 
 use std::collections::BTreeMap;
 

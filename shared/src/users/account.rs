@@ -54,13 +54,8 @@ pub struct PasswordChange {
     pub new_password: Option<String>,
 }
 
-/// The event of an account (its FIFO group is the user, or the address's hash for a reset
-/// request, which must not say whether the address has an account).
-fn account_event(kind: EventType, group: &str, now: DateTime<Utc>, data: serde_json::Value) -> Event {
-    Event::new(kind, group, now, data)
-}
-
-/// The FIFO group of a reset request: a hash, so the queue's group ids name no address.
+/// The FIFO group of a reset request: a hash, so the queue's group ids name no address (the
+/// other account events are grouped by user).
 fn address_group(folded: &str) -> String {
     format!("reset-{}", &hex::encode(Sha256::digest(folded.as_bytes()))[..32])
 }
@@ -76,7 +71,7 @@ async fn commit_with_event(app: &App, mut actions: Vec<TxAction>, event: Event) 
 /// The event that sends a new account its first verification email (part of registration's
 /// transaction).
 pub fn registered_event(user: &User) -> Event {
-    account_event(
+    Event::new(
         EventType::UserRegistered,
         &user.id,
         user.created_at,
@@ -103,7 +98,7 @@ pub async fn request_verification(app: &App, principal: &Principal) -> Result<()
         item: cooldown,
         condition: Condition::Absent,
     }];
-    let event = account_event(
+    let event = Event::new(
         EventType::EmailVerificationRequested,
         &user.id,
         now,
@@ -124,14 +119,10 @@ pub async fn request_verification(app: &App, principal: &Principal) -> Result<()
     }
 }
 
-fn required_token(problems: &mut Problems, raw: Option<String>) -> Option<String> {
-    problems.required("token", raw)
-}
-
 /// `POST /auth/verify-email`: uses a verification token; the user, now verified.
 pub async fn verify_email(app: &App, request: VerifyEmailRequest) -> Result<User, ApiError> {
     let mut problems = Problems::new();
-    let token = required_token(&mut problems, request.token);
+    let token = problems.required("token", request.token);
     problems.finish()?;
     let token = token.ok_or_else(|| ApiError::internal("validation passed without a token"))?;
     let now = app.clock.now();
@@ -167,9 +158,9 @@ pub async fn request_reset(app: &App, request: ResetRequest) -> Result<(), ApiEr
     problems.finish()?;
     let email = email.ok_or_else(|| ApiError::internal("validation passed without an email"))?;
     let folded = email.folded();
-    let event = account_event(
+    let event = Event::new(
         EventType::PasswordResetRequested,
-        &address_group(&folded),
+        address_group(&folded),
         app.clock.now(),
         serde_json::json!({ "email": folded }),
     );
@@ -194,7 +185,7 @@ fn new_password_actions(user: &User, hash: String, condition: Condition) -> Vec<
 }
 
 fn password_changed_event(user: &User, now: DateTime<Utc>) -> Event {
-    account_event(
+    Event::new(
         EventType::PasswordChanged,
         &user.id,
         now,
@@ -205,7 +196,7 @@ fn password_changed_event(user: &User, now: DateTime<Utc>) -> Event {
 /// `POST /auth/password-reset`: uses a reset token to set a new password.
 pub async fn reset_password(app: &App, request: PasswordReset) -> Result<(), ApiError> {
     let mut problems = Problems::new();
-    let token = required_token(&mut problems, request.token);
+    let token = problems.required("token", request.token);
     let new = problems
         .required("password", request.password)
         .and_then(|raw| problems.check("password", check_password(raw)));

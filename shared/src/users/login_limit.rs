@@ -2,22 +2,21 @@
 //! so the window ends by itself.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::store::keys::{self, kind};
-use crate::store::{Condition, Item, Store, StoreError, Update};
+use crate::store::{Store, window_counter};
 
 /// Failures allowed per window.
 pub const MAX_FAILURES: i64 = 5;
 /// Length of a window, from its first failure.
 pub const WINDOW_SECS: i64 = 15 * 60;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct LoginFailures {
     count: i64,
-    window_start: DateTime<Utc>,
 }
 
 /// `429` with the seconds left in the window when `folded_email` used up its failures.
@@ -39,25 +38,8 @@ pub async fn ensure_allowed(store: &dyn Store, folded_email: &str, now: DateTime
 /// resolve through the conditional put (the loser adds to the winner's count).
 pub async fn record_failure(store: &dyn Store, folded_email: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let key = keys::login_failures(folded_email);
-    for _ in 0..3 {
-        match store
-            .update(&key, Update::new().add("count", 1), Condition::Exists)
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(StoreError::ConditionFailed) => {}
-            Err(err) => return Err(err.into()),
-        }
-        let record = LoginFailures {
-            count: 1,
-            window_start: now,
-        };
-        let item = Item::new(key.clone(), kind::LOGIN_FAILURES, &record)?.with_ttl(now.timestamp() + WINDOW_SECS);
-        match store.put(item, Condition::Absent).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => {}
-            Err(err) => return Err(err.into()),
-        }
+    match window_counter::count(store, &key, kind::LOGIN_FAILURES, WINDOW_SECS, now).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::internal("login failure counter kept changing under us")),
     }
-    Err(ApiError::internal("login failure counter kept changing under us"))
 }
