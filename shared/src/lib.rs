@@ -15,6 +15,7 @@ pub mod events;
 pub mod geo;
 pub mod http;
 pub mod idempotency;
+pub mod ids;
 pub mod lambda;
 pub mod mail;
 pub mod messages;

@@ -83,7 +83,7 @@ impl AccessTokens {
             sub: user_id.to_owned(),
             exp: iat + ACCESS_TOKEN_TTL_SECS,
             iat,
-            jti: ulid::Ulid::new().to_string(),
+            jti: crate::ids::new_id(),
             roles: roles.to_vec(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)

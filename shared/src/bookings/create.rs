@@ -113,7 +113,7 @@ fn new_booking(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Booking {
     Booking {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::new_id(),
         property_id: property.id.clone(),
         guest_id: principal.user_id.clone(),
         host_id: property.host_id.clone(),

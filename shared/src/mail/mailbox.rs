@@ -11,15 +11,14 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use ulid::{Generator, Ulid};
+use ulid::Ulid;
 
 use super::{Email, MailError, Mailer};
 use crate::clock::Clock;
@@ -38,7 +37,6 @@ const ENCODED_WORD_BYTES: usize = 39;
 
 /// One generator for the process: ids of emails sent in the same millisecond still sort in
 /// the order they were sent, whichever mailbox sent them.
-static IDS: LazyLock<Mutex<Generator>> = LazyLock::new(|| Mutex::new(Generator::new()));
 
 /// An email the mailbox kept, as `GET /_local/mail` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,7 +123,7 @@ impl Mailer for Mailbox {
     // API only.
     async fn send(&self, email: &Email) -> Result<(), MailError> {
         check_address(&email.to)?;
-        let id = next_id();
+        let id = crate::ids::new_ulid();
         let raw = render(id, LOCAL_FROM, email, self.clock.now());
         self.write(id, &raw)
             .map_err(|err| unavailable("writing an email", &err))
@@ -134,17 +132,6 @@ impl Mailer for Mailbox {
 
 fn unavailable(doing: &str, err: &io::Error) -> MailError {
     MailError::Unavailable(format!("{doing}: {err}"))
-}
-
-fn next_id() -> Ulid {
-    let mut ids = match IDS.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    // Real time, not the clock: the names must sort in the order emails were written even when
-    // the local clock is moved back. Overflow needs 2^80 ids in one millisecond.
-    ids.generate_from_datetime(SystemTime::now())
-        .unwrap_or_else(|_| Ulid::new())
 }
 
 /// The id of a mailbox file: `<ULID>.eml`, not hidden (temporary files are).

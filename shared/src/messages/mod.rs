@@ -323,7 +323,7 @@ async fn contacts_allowed(app: &App, member: &Member) -> Result<bool, ApiError> 
 /// A text message from `sender`, masked unless contacts are allowed.
 fn text_message(conversation_id: &str, sender: &str, body: String, allowed: bool, now: DateTime<Utc>) -> Message {
     Message {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::new_id(),
         conversation_id: conversation_id.to_owned(),
         sender_id: sender.to_owned(),
         kind: MessageKind::Text,
@@ -376,7 +376,7 @@ pub async fn start(app: &App, principal: &Principal, input: StartInput) -> Resul
             });
         }
         let parties = Parties {
-            conversation_id: ulid::Ulid::new().to_string(),
+            conversation_id: crate::ids::new_id(),
             property_id: property.id.clone(),
             guest_id: principal.user_id.clone(),
             host_id: property.host_id.clone(),
@@ -413,7 +413,7 @@ pub async fn ensure(app: &App, property_id: &str, guest_id: &str, host_id: &str)
             return Ok(parties);
         }
         let parties = Parties {
-            conversation_id: ulid::Ulid::new().to_string(),
+            conversation_id: crate::ids::new_id(),
             property_id: property_id.to_owned(),
             guest_id: guest_id.to_owned(),
             host_id: host_id.to_owned(),

@@ -78,7 +78,7 @@ pub async fn pay(
     let now = app.clock.now();
     payable(&booking, now)?;
 
-    let payment_id = ulid::Ulid::new().to_string();
+    let payment_id = crate::ids::new_id();
     // A retry with the same Idempotency-Key reaches the provider with the same key, so a
     // charge made before a crash is found again instead of made twice.
     let attempt = claim.as_ref().map_or_else(|| payment_id.clone(), Claim::fingerprint);

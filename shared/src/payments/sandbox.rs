@@ -73,7 +73,7 @@ impl PaymentProvider for SandboxProvider {
                 .unwrap_or(ChargeState::Processing);
             return Ok(Charge { reference, state });
         }
-        let reference = format!("pi_sandbox_{}", ulid::Ulid::new());
+        let reference = format!("pi_sandbox_{}", crate::ids::new_ulid());
         let state = match request.payment_method.as_str() {
             CARD_SUCCEEDS => ChargeState::Succeeded,
             CARD_DECLINED => ChargeState::Failed {
@@ -116,7 +116,7 @@ impl PaymentProvider for SandboxProvider {
         }
         charge.refunded += amount.amount;
         let refund = Refund {
-            reference: format!("re_sandbox_{}", ulid::Ulid::new()),
+            reference: format!("re_sandbox_{}", crate::ids::new_ulid()),
             status: "succeeded".to_owned(),
         };
         ledger.refund_keys.insert(idempotency_key.to_owned(), refund.clone());

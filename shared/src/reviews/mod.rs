@@ -164,7 +164,7 @@ pub async fn create(
         .await?
         .ok_or(ApiError::Unauthorized("the signed-in user no longer exists"))?;
     let review = Review {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::new_id(),
         booking_id: booking.id.clone(),
         property_id: booking.property_id.clone(),
         side,

@@ -85,7 +85,7 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
     };
 
     let user = User {
-        id: ulid::Ulid::new().to_string(),
+        id: crate::ids::new_id(),
         email: email.as_str().to_owned(),
         first_name,
         last_name,

@@ -77,7 +77,7 @@ pub async fn login(app: &App, request: LoginRequest) -> Result<TokenPair, ApiErr
 
 /// A new family with its first refresh token, and an access token.
 async fn start_family(app: &App, user: &User, now: DateTime<Utc>) -> Result<TokenPair, ApiError> {
-    let family_id = ulid::Ulid::new().to_string();
+    let family_id = crate::ids::new_id();
     let token = refresh::generate();
     let actions = vec![
         TxAction::Put {
