@@ -200,7 +200,7 @@ impl LocalBus {
 
     /// The ARN the local queue `queue` reports as `eventSourceARN`.
     pub fn queue_arn(queue: Queue) -> String {
-        format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}.fifo", queue.name())
+        format!("arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{}", queue.sqs_name())
     }
 
     /// Starts delivering in the background: right after each publish (woken by it) and at
@@ -286,6 +286,15 @@ impl LocalBus {
 
     fn now_ms(&self) -> i64 {
         self.clock.now().timestamp_millis()
+    }
+
+    /// Sends `body` as it is, the way a service other than the outbox does (S3's notification
+    /// that a photo file arrived, on the photo-events queue).
+    pub fn send_body(&self, queue: Queue, body: &str) -> Result<(), LocalBusError> {
+        let id = new_message_id();
+        self.enqueue(queue, &id, &id, body)?;
+        self.wake.notify_one();
+        Ok(())
     }
 
     /// Stores `body` unless `dedup_id` was seen on `queue` within the window; true if stored.

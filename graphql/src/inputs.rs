@@ -275,6 +275,41 @@ pub struct DeletePropertyInput {
     pub property_id: ID,
 }
 
+/// `requestPhotoUpload`: the file the host is about to send.
+#[derive(InputObject, Debug, Default)]
+pub struct RequestPhotoUploadInput {
+    pub property_id: ID,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: Option<String>,
+    /// 1..10485760.
+    pub size_bytes: Option<i64>,
+    /// At most 200 characters.
+    pub caption: Option<String>,
+}
+
+/// `reorderPhotos`: every ready photo exactly once, the cover first.
+#[derive(InputObject, Debug, Default)]
+pub struct ReorderPhotosInput {
+    pub property_id: ID,
+    pub order: Option<Vec<ID>>,
+}
+
+/// `updatePhoto`.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdatePhotoInput {
+    pub property_id: ID,
+    pub photo_id: ID,
+    /// At most 200 characters; empty removes it.
+    pub caption: Option<String>,
+}
+
+/// `deletePhoto`.
+#[derive(InputObject, Debug, Default)]
+pub struct DeletePhotoInput {
+    pub property_id: ID,
+    pub photo_id: ID,
+}
+
 /// `setCalendarBlocks`: `from` included, `to` excluded, at most 90 nights.
 #[derive(InputObject, Debug, Default)]
 pub struct SetCalendarBlocksInput {

@@ -12,13 +12,14 @@ use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::inputs::{
     BookingActionInput, ChangePasswordInput, CreateBookingInput, CreatePropertyInput, CreateReviewInput,
-    DeletePropertyInput, LoginInput, MarkConversationReadInput, PayBookingInput, RefreshTokenInput, RegisterInput,
-    RequestPasswordResetInput, ResetPasswordInput, RespondToReviewInput, SendMessageInput, SetCalendarBlocksInput,
-    StartConversationInput, UpdateMeInput, UpdateNotificationPreferencesInput, UpdatePropertyInput, VerifyEmailInput,
+    DeletePhotoInput, DeletePropertyInput, LoginInput, MarkConversationReadInput, PayBookingInput, RefreshTokenInput,
+    RegisterInput, ReorderPhotosInput, RequestPasswordResetInput, RequestPhotoUploadInput, ResetPasswordInput,
+    RespondToReviewInput, SendMessageInput, SetCalendarBlocksInput, StartConversationInput, UpdateMeInput,
+    UpdateNotificationPreferencesInput, UpdatePhotoInput, UpdatePropertyInput, VerifyEmailInput,
 };
 use crate::types::{
-    Account, Booking, Calendar, NotificationPreferences, Payment, Property, Review, TokenPair, from_body,
-    hosted_property, mirror,
+    Account, Booking, Calendar, HostPhoto, NewPhoto, NotificationPreferences, Payment, PhotoUpload, Property, Review,
+    TokenPair, from_body, hosted_property, mirror,
 };
 
 macro_rules! payload {
@@ -86,6 +87,19 @@ payload! {
     SendMessagePayload { message: crate::types::Message }
     /// What `markConversationRead` answers: the conversation whose messages all count as read.
     MarkConversationReadPayload { conversation_id: ID }
+    /// What `reorderPhotos` answers: the host's photos in their new order.
+    ReorderPhotosPayload { photos: Vec<HostPhoto> }
+    /// What `updatePhoto` answers.
+    UpdatePhotoPayload { photo: HostPhoto }
+    /// What `deletePhoto` answers; the stored file is deleted too.
+    DeletePhotoPayload { deleted_photo_id: ID }
+}
+
+/// What `requestPhotoUpload` answers: the pending photo and where to `PUT` its file.
+#[derive(SimpleObject)]
+pub struct RequestPhotoUploadPayload {
+    pub photo: NewPhoto,
+    pub upload: PhotoUpload,
 }
 
 /// What `startConversation` answers: the conversation, new or the guest's existing one.
@@ -255,7 +269,7 @@ impl Mutation {
             .await
             .gql()?;
         Ok(Some(CreatePropertyPayload {
-            property: hosted_property(&created)?,
+            property: hosted_property(&created, &app(ctx).photo_urls)?,
         }))
     }
 
@@ -269,7 +283,7 @@ impl Mutation {
             .await
             .gql()?;
         Ok(Some(UpdatePropertyPayload {
-            property: hosted_property(&updated)?,
+            property: hosted_property(&updated, &app(ctx).photo_urls)?,
         }))
     }
 
@@ -448,6 +462,73 @@ impl Mutation {
             .gql()?;
         Ok(Some(SendMessagePayload {
             message: mirror(&message).gql()?,
+        }))
+    }
+
+    /// Declares a photo of the host's property: `pending` until its file, sent to `upload`,
+    /// arrives and passes the check. The 51st photo (pending ones count) is `conflict`.
+    async fn request_photo_upload(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestPhotoUploadInput,
+    ) -> Result<Option<RequestPhotoUploadPayload>, Error> {
+        let declared = shared::photos::UploadInput {
+            content_type: input.content_type,
+            size_bytes: input.size_bytes,
+            caption: input.caption,
+        };
+        let upload = shared::photos::request_upload(app(ctx), principal(ctx)?, &input.property_id, declared)
+            .await
+            .gql()?;
+        Ok(Some(RequestPhotoUploadPayload {
+            photo: mirror(&upload.photo).gql()?,
+            upload: PhotoUpload::of(&upload.upload),
+        }))
+    }
+
+    /// Puts the ready photos in this order (every one exactly once); the first is the cover.
+    async fn reorder_photos(
+        &self,
+        ctx: &Context<'_>,
+        input: ReorderPhotosInput,
+    ) -> Result<Option<ReorderPhotosPayload>, Error> {
+        let order = shared::photos::OrderInput {
+            order: input.order.map(|ids| ids.into_iter().map(|id| id.0).collect()),
+        };
+        let photos = shared::photos::reorder(app(ctx), principal(ctx)?, &input.property_id, order)
+            .await
+            .gql()?;
+        Ok(Some(ReorderPhotosPayload {
+            photos: mirror(&photos).gql()?,
+        }))
+    }
+
+    /// Changes a photo's caption.
+    async fn update_photo(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePhotoInput,
+    ) -> Result<Option<UpdatePhotoPayload>, Error> {
+        let caption = shared::photos::CaptionInput { caption: input.caption };
+        let photo = shared::photos::caption(app(ctx), principal(ctx)?, &input.property_id, &input.photo_id, caption)
+            .await
+            .gql()?;
+        Ok(Some(UpdatePhotoPayload {
+            photo: mirror(&photo).gql()?,
+        }))
+    }
+
+    /// Removes a photo from the property; its stored file is deleted too.
+    async fn delete_photo(
+        &self,
+        ctx: &Context<'_>,
+        input: DeletePhotoInput,
+    ) -> Result<Option<DeletePhotoPayload>, Error> {
+        shared::photos::delete(app(ctx), principal(ctx)?, &input.property_id, &input.photo_id)
+            .await
+            .gql()?;
+        Ok(Some(DeletePhotoPayload {
+            deleted_photo_id: input.photo_id,
         }))
     }
 

@@ -12,9 +12,9 @@ use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::types::{
     Account, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar, Conversation,
-    ConversationConnection, NotificationPreferences, PriceBreakdown, Property, PropertyConnection, ReviewConnection,
-    SearchResult, SearchResultConnection, User, booking, booking_payments, conversation, hosted_property, mirror,
-    page_size, property, weight,
+    ConversationConnection, HostPhoto, NotificationPreferences, PriceBreakdown, Property, PropertyConnection,
+    ReviewConnection, SearchResult, SearchResultConnection, User, booking, booking_payments, conversation,
+    hosted_property, mirror, page_size, property, weight,
 };
 
 /// Whose bookings.
@@ -71,7 +71,7 @@ impl Query {
     /// A listed property (a deleted one is `not_found`).
     async fn property(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Property>, Error> {
         let found = shared::properties::get(app(ctx), &id).await.gql()?;
-        Ok(Some(property(&found)?))
+        Ok(Some(property(&found, &app(ctx).photo_urls)?))
     }
 
     /// Properties in exactly one place (`city`, `near` or `bbox`), ascending nightly price,
@@ -128,12 +128,16 @@ impl Query {
             currency: currency.as_deref(),
         };
         let (hits, next) = search::search(app(ctx), &query, limit, after.as_deref()).await.gql()?;
+        let urls = &app(ctx).photo_urls;
         let nodes = hits
             .iter()
             .map(|hit| {
+                // The REST item, as GraphQL types: one view of a result, the cover included.
+                let result = search::SearchResult::new(hit, urls);
                 Ok(SearchResult {
-                    property: property(&hit.property)?,
-                    distance_km: hit.distance_km,
+                    property: mirror(&result.property).gql()?,
+                    cover_photo: result.cover_photo.as_ref().map(mirror).transpose().gql()?,
+                    distance_km: result.distance_km,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -222,7 +226,11 @@ impl Query {
         let (items, next) = shared::properties::list_mine(app(ctx), principal(ctx)?, limit, after.as_deref())
             .await
             .gql()?;
-        let nodes = items.iter().map(hosted_property).collect::<Result<Vec<_>, _>>()?;
+        let urls = &app(ctx).photo_urls;
+        let nodes = items
+            .iter()
+            .map(|item| hosted_property(item, urls))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(PropertyConnection::page(nodes, next)))
     }
 
@@ -262,6 +270,15 @@ impl Query {
             .gql()?;
         let nodes = items.iter().map(conversation).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(ConversationConnection::page(nodes, next)))
+    }
+
+    /// Every photo of the host's property with its status: ready ones in display order,
+    /// then pending and rejected ones (the host only).
+    async fn property_photos(&self, ctx: &Context<'_>, property_id: ID) -> Result<Option<Vec<HostPhoto>>, Error> {
+        let photos = shared::photos::list(app(ctx), principal(ctx)?, &property_id)
+            .await
+            .gql()?;
+        Ok(Some(mirror(&photos).gql()?))
     }
 
     /// A conversation the caller takes part in; anyone else's is `not_found`.

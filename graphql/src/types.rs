@@ -6,6 +6,7 @@ use async_graphql::{ComplexObject, Context, Enum, Error, ID, SimpleObject};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::error::ApiError;
+use shared::photos::storage::PhotoUrls;
 use shared::reviews::list;
 use shared::reviews::model::ReviewView;
 use shared::users::PublicProfile;
@@ -357,6 +358,8 @@ pub struct Property {
     pub updated_at: String,
     /// `null` until 3 published guest reviews.
     pub rating: Option<Rating>,
+    /// Verified photos in display order; the first is the cover.
+    pub photos: Vec<Photo>,
     /// Door codes and directions, posted privately to each confirmed stay: only in answers
     /// to the property's host (`createProperty`, `updateProperty`, `myProperties`), `null`
     /// everywhere else.
@@ -388,19 +391,105 @@ impl Property {
 }
 
 /// A property as stored, as its GraphQL type: the public view.
-pub fn property(property: &shared::properties::Property) -> Result<Property, Error> {
-    mirror(&shared::properties::PropertyView::from(property)).gql()
+pub fn property(property: &shared::properties::Property, urls: &PhotoUrls) -> Result<Property, Error> {
+    mirror(&shared::properties::PropertyView::new(property, urls)).gql()
 }
 
 /// A property as its host sees it (the REST host view): with its check-in instructions.
-pub fn hosted_property(property: &shared::properties::Property) -> Result<Property, Error> {
-    mirror(&shared::properties::HostPropertyView::from(property)).gql()
+pub fn hosted_property(property: &shared::properties::Property, urls: &PhotoUrls) -> Result<Property, Error> {
+    mirror(&shared::properties::HostPropertyView::new(property, urls)).gql()
+}
+
+/// A listing photo as everyone sees it.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct Photo {
+    pub id: ID,
+    /// Stable and public; its bytes never change.
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+    pub caption: String,
+}
+
+/// Where a photo is in its life.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum PhotoStatus {
+    /// Its file has not arrived or not been checked.
+    Pending,
+    /// Verified and shown on the property.
+    Ready,
+    /// The file failed the check and was deleted; see `rejectReason`.
+    Rejected,
+}
+
+/// A photo as its host manages it (the REST `GET /properties/{id}/photos` item).
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostPhoto {
+    pub id: ID,
+    pub status: PhotoStatus,
+    pub caption: String,
+    /// Only once `ready`.
+    pub url: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// Only when `rejected`.
+    pub reject_reason: Option<String>,
+    pub created_at: String,
+}
+
+/// A photo just declared: `pending` until its file arrives and passes the check.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+pub struct NewPhoto {
+    pub id: ID,
+    pub status: PhotoStatus,
+    pub caption: String,
+}
+
+/// A header the upload must carry exactly.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UploadHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// Where and how to send a photo's bytes (they never go through the API).
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "PhotoUpload")]
+pub struct PhotoUpload {
+    /// Always `PUT`.
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<UploadHeader>,
+    pub expires_at: String,
+}
+
+impl PhotoUpload {
+    pub fn of(slot: &shared::photos::storage::UploadSlot) -> Self {
+        Self {
+            method: slot.method.clone(),
+            url: slot.url.clone(),
+            headers: slot
+                .headers
+                .iter()
+                .map(|(name, value)| UploadHeader {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            expires_at: shared::time::rfc3339_text(slot.expires_at),
+        }
+    }
 }
 
 /// A search result: the property, and its distance from `near`.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct SearchResult {
     pub property: Property,
+    /// The property's first photo; `null` when it has none.
+    pub cover_photo: Option<Photo>,
     /// Great-circle km from `near` (one decimal); `null` on other searches.
     pub distance_km: Option<f64>,
 }
@@ -483,7 +572,8 @@ impl Booking {
     /// The booked property, as it is now (also after its host deleted the listing).
     async fn property(&self, ctx: &Context<'_>) -> Result<Option<Property>, Error> {
         let found = loaders::property(ctx, &self.property_id).await?;
-        found.as_ref().map(property).transpose()
+        let urls = &app(ctx).photo_urls;
+        found.as_ref().map(|found| property(found, urls)).transpose()
     }
 
     /// The guest's public profile.
@@ -710,7 +800,8 @@ impl Conversation {
     /// The property it is about.
     async fn property(&self, ctx: &Context<'_>) -> Result<Option<Property>, Error> {
         let found = loaders::property(ctx, &self.property_id).await?;
-        found.as_ref().map(property).transpose()
+        let urls = &app(ctx).photo_urls;
+        found.as_ref().map(|found| property(found, urls)).transpose()
     }
 
     /// Its messages, newest first.

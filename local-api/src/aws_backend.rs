@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 
 use shared::events::Queue;
+use shared::photos::s3::{PHOTOS_BUCKET_ENV, S3PhotoStorage};
+use shared::photos::storage::PhotoUrls;
 
 use crate::startup::StartError;
 
@@ -23,7 +25,16 @@ pub struct AwsOptions {
     /// Sends email through SES (when `MAIL_FROM` is set); each email is kept in the local
     /// mailbox too. `None`: the mailbox only.
     pub ses: Option<shared::mail::SesMailer>,
+    /// Photo files: the bucket `PHOTOS_BUCKET` (default [`DEFAULT_PHOTOS_BUCKET`]), its
+    /// uploads announced on the photo-events queue by the bucket's notification.
+    pub photos: S3PhotoStorage,
+    /// `PHOTOS_BASE_URL`, or else the bucket's own path-style URL on the endpoint (an emulator
+    /// serves objects to anyone).
+    pub photo_urls: PhotoUrls,
 }
+
+/// Default photos bucket when `PHOTOS_BUCKET` is unset (what `scripts/local-aws` creates).
+pub const DEFAULT_PHOTOS_BUCKET: &str = "roost-photos";
 
 /// Default table name when `TABLE_NAME` is unset (what `scripts/local-aws` creates).
 pub const DEFAULT_TABLE: &str = "roost";
@@ -64,7 +75,7 @@ impl AwsOptions {
             let url = match std::env::var(queue.url_env()).ok().filter(|url| !url.is_empty()) {
                 Some(url) => url,
                 None => {
-                    let name = format!("{prefix}{}.fifo", queue.name());
+                    let name = format!("{prefix}{}", queue.sqs_name());
                     sqs.get_queue_url()
                         .queue_name(&name)
                         .send()
@@ -85,7 +96,23 @@ impl AwsOptions {
             Some(_) => Some(shared::mail::SesMailer::from_env().map_err(|err| aws_error("SES configuration", err))?),
             None => None,
         };
+        let bucket = std::env::var(PHOTOS_BUCKET_ENV)
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PHOTOS_BUCKET.to_owned());
+        let config = shared::aws_http::sdk_config_from_env().map_err(|err| aws_error("AWS configuration", err))?;
+        let s3_endpoint = shared::aws_http::service_endpoint("S3").or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let photo_urls = match std::env::var(shared::photos::storage::PHOTOS_BASE_URL_ENV) {
+            Ok(base) if !base.trim().is_empty() => PhotoUrls::new(base),
+            _ => match &s3_endpoint {
+                Some(endpoint) => PhotoUrls::new(format!("{}/{bucket}", endpoint.trim_end_matches('/'))),
+                None => PhotoUrls::new(format!("https://{bucket}.s3.amazonaws.com")),
+            },
+        };
+        let photos = S3PhotoStorage::new(shared::photos::s3::client(&config, s3_endpoint), bucket);
         Ok(Self {
+            photos,
+            photo_urls,
             dynamo,
             sqs,
             table: std::env::var("TABLE_NAME").unwrap_or_else(|_| DEFAULT_TABLE.to_owned()),
@@ -109,6 +136,21 @@ impl AwsOptions {
                         self.table, self.endpoint
                     ),
                     sdk_error(err),
+                )
+            })?;
+        self.photos
+            .client()
+            .head_bucket()
+            .bucket(self.photos.bucket())
+            .send()
+            .await
+            .map_err(|err| {
+                aws_error(
+                    &format!(
+                        "photos bucket {} (set PHOTOS_BUCKET or run scripts/local-aws)",
+                        self.photos.bucket()
+                    ),
+                    aws_sdk_s3::error::DisplayErrorContext(err),
                 )
             })?;
         for (queue, url) in &self.queue_urls {

@@ -12,5 +12,6 @@ pub mod runtime;
 pub mod server;
 pub mod startup;
 pub mod template;
+pub mod uploads;
 
 pub use startup::{Backend, LocalApi, Options, Payments, Running, StartError, run, start};

@@ -122,6 +122,6 @@ fn record(queue: Queue, message: &Message) -> SqsMessage {
         })
         .unwrap_or_default();
     record.event_source = Some("aws:sqs".to_owned());
-    record.event_source_arn = Some(format!("arn:aws:sqs:local:000000000000:{}.fifo", queue.name()));
+    record.event_source_arn = Some(format!("arn:aws:sqs:local:000000000000:{}", queue.sqs_name()));
     record
 }

@@ -37,14 +37,14 @@ pub struct Provisioned {
     pub dead_letter_urls: HashMap<Queue, String>,
 }
 
-/// `{prefix}booking-events.fifo`, ...
+/// `{prefix}booking-events.fifo`, ..., `{prefix}photo-events`
 pub fn queue_name(prefix: &str, queue: Queue) -> String {
-    format!("{prefix}{}.fifo", queue.name())
+    format!("{prefix}{}", queue.sqs_name())
 }
 
-/// `{prefix}booking-events-dlq.fifo`, ...
+/// `{prefix}booking-events-dlq.fifo`, ..., `{prefix}photo-events-dlq`
 pub fn dead_letter_name(prefix: &str, queue: Queue) -> String {
-    format!("{prefix}{}-dlq.fifo", queue.name())
+    format!("{prefix}{}", queue.dlq_sqs_name())
 }
 
 fn template_error(message: impl Into<String>) -> ProvisionError {
@@ -164,17 +164,17 @@ fn number(spec: &Value, field: &str) -> Option<String> {
     spec.get(field).and_then(Value::as_i64).map(|n| n.to_string())
 }
 
-/// Creates one FIFO queue with the template's attributes; returns its URL and ARN.
+/// Creates one queue with the template's attributes (FIFO or standard); returns its URL and ARN.
 async fn create_queue(
     name: &str,
     spec: &Value,
     redrive: Option<String>,
     sqs: &aws_sdk_sqs::Client,
 ) -> Result<(String, String), ProvisionError> {
-    let mut request = sqs
-        .create_queue()
-        .queue_name(name)
-        .attributes(QueueAttributeName::FifoQueue, "true");
+    let mut request = sqs.create_queue().queue_name(name);
+    if spec.get("FifoQueue").and_then(Value::as_bool) == Some(true) {
+        request = request.attributes(QueueAttributeName::FifoQueue, "true");
+    }
     if let Some(dedup) = spec.get("ContentBasedDeduplication").and_then(Value::as_bool) {
         request = request.attributes(QueueAttributeName::ContentBasedDeduplication, dedup.to_string());
     }
@@ -273,6 +273,85 @@ pub async fn provision(
     })
 }
 
+/// Creates the photos bucket (an existing one is fine) and has it notify the photo-events
+/// queue of every file stored under `properties/`, as `PhotosBucket` does in the template.
+pub async fn provision_photos(
+    s3: &aws_sdk_s3::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bucket: &str,
+    queue_url: &str,
+) -> Result<(), ProvisionError> {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
+        QueueConfiguration, S3KeyFilter,
+    };
+    let setup = |what: &str, err: String| ProvisionError::Setup(format!("{what}: {err}"));
+    if let Err(err) = s3.create_bucket().bucket(bucket).send().await {
+        let context = aws_sdk_s3::error::DisplayErrorContext(&err).to_string();
+        if !context.contains("BucketAlreadyOwnedByYou") && !context.contains("BucketAlreadyExists") {
+            return Err(setup(&format!("creating bucket {bucket}"), context));
+        }
+    }
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?
+        .attributes
+        .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| ProvisionError::Sqs(format!("queue {queue_url} has no ARN")))?;
+    let filter = NotificationConfigurationFilter::builder()
+        .key(
+            S3KeyFilter::builder()
+                .filter_rules(
+                    FilterRule::builder()
+                        .name(FilterRuleName::Prefix)
+                        .value("properties/")
+                        .build(),
+                )
+                .build(),
+        )
+        .build();
+    let queue = QueueConfiguration::builder()
+        .queue_arn(arn)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(filter)
+        .build()
+        .map_err(|err| setup("notification", err.to_string()))?;
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+        .send()
+        .await
+        .map_err(|err| {
+            setup(
+                &format!("notifications of {bucket}"),
+                aws_sdk_s3::error::DisplayErrorContext(err).to_string(),
+            )
+        })?;
+    // On the emulator, anyone may read the photos, as the CDN lets anyone read them in AWS.
+    let public_read = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PhotosAreServedToAnyoneLikeTheCdn",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/properties/*"),
+        }],
+    });
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(public_read.to_string())
+        .send()
+        .await
+        .map_err(|err| setup(&format!("policy of {bucket}"), aws_sdk_s3::error::DisplayErrorContext(err).to_string()))?;
+    println!("bucket {bucket}: uploads under properties/ notify {queue_url}");
+    Ok(())
+}
+
 /// Whether `endpoint` is on this machine (`127.0.0.1`, `localhost`, `[::1]`).
 pub fn is_loopback(endpoint: &str) -> bool {
     let rest = endpoint
@@ -294,7 +373,7 @@ pub fn is_loopback(endpoint: &str) -> bool {
 /// endpoint off loopback, so it can never create resources in a real account.
 pub async fn run_from_env() -> Result<(), ProvisionError> {
     let general = std::env::var("AWS_ENDPOINT_URL").ok().filter(|url| !url.is_empty());
-    for service in ["DYNAMODB", "SQS", "SESV2"] {
+    for service in ["DYNAMODB", "SQS", "SESV2", "S3"] {
         let endpoint = shared::aws_http::service_endpoint(service).or_else(|| general.clone());
         match endpoint {
             Some(url) if is_loopback(&url) => {}
@@ -323,7 +402,19 @@ pub async fn run_from_env() -> Result<(), ProvisionError> {
         None => crate::template::BUILT_IN.to_owned(),
     };
     let provisioned = provision(&template, &options.0, &options.1, &table, &prefix).await?;
+    let bucket = std::env::var(shared::photos::s3::PHOTOS_BUCKET_ENV)
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| crate::aws_backend::DEFAULT_PHOTOS_BUCKET.to_owned());
+    let photo_queue = provisioned
+        .queue_urls
+        .get(&Queue::PhotoEvents)
+        .ok_or_else(|| ProvisionError::Setup("no photo-events queue was provisioned".to_owned()))?;
+    let config = shared::aws_http::sdk_config_from_env().map_err(|err| ProvisionError::Setup(err.to_string()))?;
+    let s3 = shared::photos::s3::client(&config, shared::aws_http::service_endpoint("S3"));
+    provision_photos(&s3, &options.1, &bucket, photo_queue).await?;
     println!("export TABLE_NAME={}", provisioned.table);
+    println!("export PHOTOS_BUCKET={bucket}");
     for queue in Queue::ALL {
         if let Some(url) = provisioned.queue_urls.get(&queue) {
             println!("export {}={url}", queue.url_env());

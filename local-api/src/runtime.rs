@@ -18,4 +18,6 @@ pub struct Runtime {
     pub due_work: Notify,
     /// Where sent email is kept, for `GET /_local/mail`.
     pub mailbox: Option<Arc<shared::mail::Mailbox>>,
+    /// Photo files on disk, on the embedded backend (on AWS they go to S3).
+    pub uploads: Option<crate::uploads::LocalUploads>,
 }

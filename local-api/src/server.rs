@@ -62,6 +62,15 @@ pub fn router(runtime: Arc<Runtime>, routes: Vec<Route>) -> Router {
             on(MethodFilter::GET, clock_route::read).post(clock_route::move_clock),
         )
         .route(crate::mail::PATH, on(MethodFilter::GET, crate::mail::list))
+        .route(
+            &format!("{}/{{token}}", crate::uploads::UPLOADS_PATH),
+            on(MethodFilter::PUT, crate::uploads::put)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            &format!("{}/{{*key}}", crate::uploads::PHOTOS_PATH),
+            on(MethodFilter::GET, crate::uploads::get),
+        )
         .fallback(not_found)
         .with_state(runtime)
 }
@@ -95,7 +104,7 @@ async fn dispatch(
         }
     };
     let query = parts.uri.query().unwrap_or_default().to_owned();
-    let request_id = ulid::Ulid::new().to_string();
+    let request_id = shared::ids::new_id();
     let context = request_context(&route.method, &route.path, parts.uri.path(), &request_id);
     let request = lambda_http::Request::from_parts(parts, body)
         .with_path_parameters(params)

@@ -10,6 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use embedded::bus::LocalBus;
+use embedded::files::LocalPhotoStorage;
 use embedded::store::SqliteStore;
 use rand::RngCore;
 use shared::App;
@@ -22,6 +23,7 @@ use shared::mail::Mailbox;
 use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
 use shared::payments::stripe::StripeProvider;
+use shared::photos::storage::{PhotoStorage, PhotoUrls};
 use shared::store::Store;
 use shared::store::dynamo::DynamoStore;
 
@@ -156,6 +158,7 @@ impl LocalApi {
             clock_file,
             due_work: tokio::sync::Notify::new(),
             mailbox,
+            uploads: None,
         });
         Ok(Self {
             runtime,
@@ -163,6 +166,15 @@ impl LocalApi {
             jobs,
             consumers,
         })
+    }
+
+    /// Serves `/_local/uploads` and `/_local/photos` from `uploads` (the embedded backend).
+    pub fn with_uploads(mut self, uploads: crate::uploads::LocalUploads) -> Self {
+        match Arc::get_mut(&mut self.runtime) {
+            Some(runtime) => runtime.uploads = Some(uploads),
+            None => tracing::error!("the runtime is shared already; uploads are not served"),
+        }
+        self
     }
 
     /// Makes the template's consumers the handlers of their queues on `bus`.
@@ -324,6 +336,14 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         cause,
     };
     std::fs::create_dir_all(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
+    // Bound first: upload URLs and photo URLs name the address the API really listens on.
+    let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|cause| StartError::Bind { addr, cause })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|cause| StartError::Bind { addr, cause })?;
     let clock_file = options.data_dir.join("clock.json");
     let clock = Arc::new(ManualClock::with_offset(load_clock_offset(&clock_file)));
     let settings = local_settings(&options.data_dir).map_err(|err| data_error(err.to_string()))?;
@@ -411,13 +431,37 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     );
     let (mailer, mail_line) = crate::mail::mailer(&options.backend, mailbox.clone());
     let links = crate::mail::links()?;
+    let (photo_storage, photo_urls, local_files): (Arc<dyn PhotoStorage>, PhotoUrls, Option<Arc<LocalPhotoStorage>>) =
+        match &options.backend {
+            Backend::Aws(aws) => (Arc::new(aws.photos.clone()), aws.photo_urls.clone(), None),
+            _ => {
+                let secret = local_secret(&options.data_dir, "ROOST_UPLOADS_SECRET", "uploads-secret")
+                    .map_err(|err| data_error(err.to_string()))?;
+                let files = Arc::new(
+                    LocalPhotoStorage::open(
+                        options.data_dir.join("uploads"),
+                        format!("http://{addr}"),
+                        secret.as_bytes(),
+                    )
+                    .map_err(|err| data_error(err.to_string()))?,
+                );
+                (files.clone(), files.urls(), Some(files))
+            }
+        };
     let app: &'static App = Box::leak(Box::new(
         App::new(store, bus, clock.clone(), &settings)?
             .with_payments(payments)
             .with_webhook_secret(WebhookSecret::new(webhook_secret))
-            .with_mail(mailer, links),
+            .with_mail(mailer, links)
+            .with_photos(photo_storage, photo_urls),
     ));
-    let local = LocalApi::new(app, clock, Some(clock_file), Some(mailbox), &template)?;
+    let mut local = LocalApi::new(app, clock, Some(clock_file), Some(mailbox), &template)?;
+    if let (Some(files), Some(bus)) = (local_files, &local_bus) {
+        local = local.with_uploads(crate::uploads::LocalUploads {
+            storage: files,
+            bus: bus.clone(),
+        });
+    }
     match (&options.backend, local_bus) {
         (Backend::Aws(aws), _) => {
             for (queue, handler) in &local.consumers {
@@ -434,13 +478,6 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         _ => return Err(StartError::Backend("backend without its queues".into())),
     }
 
-    let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|cause| StartError::Bind { addr, cause })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|cause| StartError::Bind { addr, cause })?;
     tracing::info!(
         %addr,
         backend = %backend_line,

@@ -117,7 +117,7 @@ async fn the_table_has_both_indexes_and_ttl() {
 }
 
 #[tokio::test]
-async fn every_queue_is_fifo_and_redrives_to_its_dead_letter_queue_after_three_receives() {
+async fn every_queue_is_fifo_but_photo_events_and_redrives_to_its_dead_letter_queue_after_three_receives() {
     let (dynamo, sqs) = clients();
     let (table, prefix) = unique_names();
     let provisioned = provision_built_in(&dynamo, &sqs, &table, &prefix).await;
@@ -128,12 +128,18 @@ async fn every_queue_is_fifo_and_redrives_to_its_dead_letter_queue_after_three_r
         assert!(dead.ends_with(&dead_letter_name(&prefix, queue)), "{dead}");
 
         let dead_attributes = queue_attributes(&sqs, dead).await;
-        assert_eq!(dead_attributes[&QueueAttributeName::FifoQueue], "true");
-        assert_eq!(dead_attributes[&QueueAttributeName::MessageRetentionPeriod], "1209600");
-
         let attributes = queue_attributes(&sqs, url).await;
-        assert_eq!(attributes[&QueueAttributeName::FifoQueue], "true");
-        assert_eq!(attributes[&QueueAttributeName::ContentBasedDeduplication], "false");
+        assert_eq!(dead_attributes[&QueueAttributeName::MessageRetentionPeriod], "1209600");
+        if queue.fifo() {
+            assert_eq!(dead_attributes[&QueueAttributeName::FifoQueue], "true");
+            assert_eq!(attributes[&QueueAttributeName::FifoQueue], "true");
+            assert_eq!(attributes[&QueueAttributeName::ContentBasedDeduplication], "false");
+        } else {
+            // S3 notifies standard queues only.
+            assert_eq!(queue, Queue::PhotoEvents);
+            assert!(!attributes.contains_key(&QueueAttributeName::FifoQueue), "{attributes:?}");
+            assert!(url.ends_with("photo-events"), "{url}");
+        }
         assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "60");
         let redrive: Value =
             serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).expect("RedrivePolicy is JSON");

@@ -10,6 +10,7 @@ use crate::events::EventBus;
 use crate::mail::{MailLinks, Mailer};
 use crate::payments::provider::PaymentProvider;
 use crate::payments::sandbox::NoProvider;
+use crate::photos::storage::{NoStorage, PhotoStorage, PhotoUrls};
 use crate::store::Store;
 
 /// Ports and settings of the running process.
@@ -28,6 +29,10 @@ pub struct App {
     pub mailer: Option<Arc<dyn Mailer>>,
     /// The app links emails carry (`APP_BASE_URL`); set with the mailer.
     pub mail_links: Option<MailLinks>,
+    /// Where photo files go and come from (functions that touch none refuse).
+    pub photo_storage: Arc<dyn PhotoStorage>,
+    /// The public address of photos, for every view that shows one.
+    pub photo_urls: PhotoUrls,
 }
 
 /// The Stripe webhook endpoint secret. Never printed, even through `{:?}`.
@@ -117,6 +122,8 @@ impl App {
             webhook_secret: None,
             mailer: None,
             mail_links: None,
+            photo_storage: Arc::new(NoStorage),
+            photo_urls: PhotoUrls::default(),
         })
     }
 
@@ -124,6 +131,13 @@ impl App {
     pub fn with_mail(mut self, mailer: Arc<dyn Mailer>, links: MailLinks) -> Self {
         self.mailer = Some(mailer);
         self.mail_links = Some(links);
+        self
+    }
+
+    /// The app keeping photo files in `storage`, addressed publicly under `urls`.
+    pub fn with_photos(mut self, storage: Arc<dyn PhotoStorage>, urls: PhotoUrls) -> Self {
+        self.photo_storage = storage;
+        self.photo_urls = urls;
         self
     }
 

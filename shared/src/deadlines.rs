@@ -30,6 +30,9 @@ pub enum DeadlineKind {
     CheckInInstructions,
     /// A confirmed stay's guest is reminded by email (24 hours before check-in).
     CheckInReminder,
+    /// A listing photo's file has not arrived (24 hours after its slot): the photo is dropped.
+    /// Subject: the photo id; group: the property id.
+    PhotoUploadExpiry,
 }
 
 impl DeadlineKind {
@@ -42,6 +45,7 @@ impl DeadlineKind {
             DeadlineKind::ReviewWindow => "reviewWindow",
             DeadlineKind::CheckInInstructions => "checkInInstructions",
             DeadlineKind::CheckInReminder => "checkInReminder",
+            DeadlineKind::PhotoUploadExpiry => "photoUploadExpiry",
         }
     }
 
@@ -53,6 +57,7 @@ impl DeadlineKind {
             DeadlineKind::ReviewWindow => Queue::ReviewEvents,
             DeadlineKind::CheckInInstructions => Queue::MessageEvents,
             DeadlineKind::CheckInReminder => Queue::Notifications,
+            DeadlineKind::PhotoUploadExpiry => Queue::PhotoEvents,
         }
     }
 }

@@ -35,6 +35,9 @@ pub enum EventType {
     PasswordResetRequested,
     /// A user's password was reset or changed (group: the user).
     PasswordChanged,
+    /// A listing photo was deleted, or its upload refused: its stored file is to be removed
+    /// (group: the property; `data`: [`crate::photos::PhotoRemoved`]).
+    PhotoRemoved,
 }
 
 /// The envelope every event travels in.
@@ -55,7 +58,7 @@ impl Event {
     /// A new event with a fresh id.
     pub fn new(kind: EventType, booking_id: impl Into<String>, occurred_at: DateTime<Utc>, data: Value) -> Self {
         Self {
-            id: ulid::Ulid::new().to_string(),
+            id: crate::ids::new_id(),
             kind,
             occurred_at,
             booking_id: booking_id.into(),
@@ -64,7 +67,7 @@ impl Event {
     }
 }
 
-/// The FIFO queues (each with its dead-letter queue).
+/// The queues (each with its dead-letter queue): FIFO but for [`Queue::PhotoEvents`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Queue {
@@ -74,16 +77,44 @@ pub enum Queue {
     MessageEvents,
     /// Emails: fed by the events of every other queue that someone hears of, and by account events.
     Notifications,
+    /// Listing photo files: S3's `ObjectCreated` notifications (an upload arrived), and the
+    /// outbox's photo removals and upload expiries. A standard queue, since S3 cannot notify
+    /// a FIFO one; nothing on it depends on order.
+    PhotoEvents,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 5] = [
+    pub const ALL: [Queue; 6] = [
         Queue::BookingEvents,
         Queue::PaymentEvents,
         Queue::ReviewEvents,
         Queue::MessageEvents,
         Queue::Notifications,
+        Queue::PhotoEvents,
     ];
+
+    /// Whether it is a FIFO queue (message groups, deduplication ids, a `.fifo` name).
+    pub fn fifo(self) -> bool {
+        !matches!(self, Queue::PhotoEvents)
+    }
+
+    /// The queue's name as SQS knows it, less any prefix: `booking-events.fifo`, `photo-events`.
+    pub fn sqs_name(self) -> String {
+        if self.fifo() {
+            format!("{}.fifo", self.name())
+        } else {
+            self.name().to_owned()
+        }
+    }
+
+    /// Its dead-letter queue's name, less any prefix: `booking-events-dlq.fifo`, `photo-events-dlq`.
+    pub fn dlq_sqs_name(self) -> String {
+        if self.fifo() {
+            format!("{}-dlq.fifo", self.name())
+        } else {
+            format!("{}-dlq", self.name())
+        }
+    }
 
     /// The queue's name without `.fifo` (also the local API's name for it).
     pub fn name(self) -> &'static str {
@@ -93,6 +124,7 @@ impl Queue {
             Queue::ReviewEvents => "review-events",
             Queue::MessageEvents => "message-events",
             Queue::Notifications => "notifications",
+            Queue::PhotoEvents => "photo-events",
         }
     }
 
@@ -104,6 +136,7 @@ impl Queue {
             Queue::ReviewEvents => "ReviewEventsQueue",
             Queue::MessageEvents => "MessageEventsQueue",
             Queue::Notifications => "NotificationsQueue",
+            Queue::PhotoEvents => "PhotoEventsQueue",
         }
     }
 
@@ -115,6 +148,7 @@ impl Queue {
             Queue::ReviewEvents => "REVIEW_EVENTS_QUEUE_URL",
             Queue::MessageEvents => "MESSAGE_EVENTS_QUEUE_URL",
             Queue::Notifications => "NOTIFICATIONS_QUEUE_URL",
+            Queue::PhotoEvents => "PHOTO_EVENTS_QUEUE_URL",
         }
     }
 }

@@ -17,6 +17,8 @@ use crate::clock::SystemClock;
 use crate::http::{HandlerResult, Request, serve};
 use crate::mail::{self, MailLinks, SesMailer};
 use crate::payments::stripe::{self, StripeProvider};
+use crate::photos::s3::S3PhotoStorage;
+use crate::photos::storage::PhotoUrls;
 use crate::store::dynamo::{DynamoStore, TABLE_ENV};
 
 /// The error type of an entry point (what Lambda reports as an init or invocation error).
@@ -35,6 +37,7 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     let store = DynamoStore::new(dynamo, table, clock.clone());
     let bus = SqsBus::from_env(sqs);
     let mut app = App::new(Arc::new(store), Arc::new(bus), clock, &settings)?;
+    app.photo_urls = PhotoUrls::from_env();
     // Only the functions that charge, refund or receive webhooks get these variables; the
     // Stripe client itself is built on first use, so init makes no connection.
     if std::env::var_os(stripe::SECRET_KEY_ENV).is_some() {
@@ -55,6 +58,15 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     Ok(app)
 }
 
+/// [`app_from_env`] with photo files in S3 (`PHOTOS_BUCKET`). Only the functions that handle
+/// files call it, so only they link the S3 client.
+pub async fn photo_app_from_env() -> Result<App, ConfigError> {
+    let app = app_from_env().await?;
+    let storage = S3PhotoStorage::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+    let urls = app.photo_urls.clone();
+    Ok(app.with_photos(Arc::new(storage), urls))
+}
+
 /// Runs an HTTP function whose handler needs the app (store, bus, clock, tokens).
 pub async fn run_http<F, Fut>(handler: F) -> Result<(), Error>
 where
@@ -62,9 +74,27 @@ where
     Fut: Future<Output = HandlerResult> + Send,
 {
     crate::telemetry::init();
+    serve_http(app_from_env().await?, handler).await
+}
+
+/// Runs an HTTP function that also handles photo files ([`photo_app_from_env`]).
+pub async fn run_photo_http<F, Fut>(handler: F) -> Result<(), Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send,
+{
+    crate::telemetry::init();
+    serve_http(photo_app_from_env().await?, handler).await
+}
+
+async fn serve_http<F, Fut>(app: App, handler: F) -> Result<(), Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send,
+{
     // Leaked once per process: the app lives as long as the sandbox, and `'static`
     // lets every invocation borrow it without reference counting.
-    let app: &'static App = Box::leak(Box::new(app_from_env().await?));
+    let app: &'static App = Box::leak(Box::new(app));
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
         Ok::<_, Infallible>(serve(req, |req| handler(app, req)).await)
     }))
@@ -93,7 +123,29 @@ where
     Fut: Future<Output = Result<R, Error>> + Send,
 {
     crate::telemetry::init();
-    let app: &'static App = Box::leak(Box::new(app_from_env().await?));
+    serve_event(app_from_env().await?, handler).await
+}
+
+/// Runs an event-triggered function that also handles photo files ([`photo_app_from_env`]).
+pub async fn run_photo_event<E, R, F, Fut>(handler: F) -> Result<(), Error>
+where
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    F: Fn(&'static App, E) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, Error>> + Send,
+{
+    crate::telemetry::init();
+    serve_event(photo_app_from_env().await?, handler).await
+}
+
+async fn serve_event<E, R, F, Fut>(app: App, handler: F) -> Result<(), Error>
+where
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    F: Fn(&'static App, E) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, Error>> + Send,
+{
+    let app: &'static App = Box::leak(Box::new(app));
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| async move {
         handler(app, event.payload).await
     }))

@@ -5,7 +5,12 @@ use serde::Serializer;
 
 /// Serialises an instant as RFC 3339 UTC with whole seconds.
 pub fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true))
+    serializer.serialize_str(&rfc3339_text(*at))
+}
+
+/// An instant as the API writes it.
+pub fn rfc3339_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Like [`rfc3339`] for an optional instant (`null` when absent).

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use embedded::bus::LocalBus;
+use embedded::files::LocalPhotoStorage;
 use embedded::store::SqliteStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -16,6 +17,7 @@ use shared::events::{BusError, Event, EventBus, Queue};
 use shared::mail::{Email, MailError, MailLinks, Mailbox, Mailer};
 use shared::payments::provider::PaymentProvider;
 use shared::payments::sandbox::SandboxProvider;
+use shared::photos::storage::{PhotoStorage, PhotoUrls};
 use shared::store::Store;
 
 /// Which store the app runs on.
@@ -36,6 +38,8 @@ pub const TEST_WEBHOOK_SECRET: &str = "whsec_test_roost_webhook_secret";
 /// A running app and a client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Which store (and photo storage: local files, or S3 on moto) it runs on.
+    pub backend: Backend,
     pub app: &'static App,
     pub clock: Arc<ManualClock>,
     /// The in-process queues the app publishes to.
@@ -118,23 +122,47 @@ pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>
         fail: mail_fails.clone(),
     });
     let links = MailLinks::new(TEST_APP_BASE_URL).expect("a valid base URL");
+    // Bound first: upload and photo URLs name the address.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let photos = photos(backend, addr).await;
     let app: &'static App = Box::leak(Box::new(
         App::new(store, faulty, clock.clone(), &settings)
             .expect("valid settings")
             .with_payments(payments)
             .with_webhook_secret(WebhookSecret::new(TEST_WEBHOOK_SECRET))
-            .with_mail(mailer, links),
+            .with_mail(mailer, links)
+            .with_photos(photos.storage.clone(), photos.urls.clone()),
     ));
-    let local = local_api::LocalApi::new(app, clock.clone(), None, Some(mailbox), local_api::template::BUILT_IN)
+    let mut local = local_api::LocalApi::new(app, clock.clone(), None, Some(mailbox), local_api::template::BUILT_IN)
         .expect("template and handlers agree");
     local.attach_consumers(&bus);
+    match photos.source {
+        // Uploads to the local API are announced on the in-process queue.
+        PhotoSource::Local(files) => {
+            local = local.with_uploads(local_api::uploads::LocalUploads {
+                storage: files,
+                bus: bus.clone(),
+            });
+        }
+        // Uploads to moto are announced by the bucket's notification on a moto queue, received
+        // as Lambda's event source mapping would.
+        PhotoSource::Moto { queue_url } => {
+            drop(local_api::poller::spawn(
+                app,
+                crate::sqs::client().await,
+                Queue::PhotoEvents,
+                queue_url,
+                photo_events_consumer(),
+            ));
+        }
+    }
     // The task stops when the bus is dropped, which a leaked app never does.
     drop(bus.spawn_delivery());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
     tokio::spawn(local.serve(listener));
     TestApp {
         addr,
+        backend,
         app,
         clock,
         bus,
@@ -142,6 +170,56 @@ pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>
         mail_fails,
         client: reqwest::Client::new(),
     }
+}
+
+/// Where a test app keeps photo files.
+struct Photos {
+    storage: Arc<dyn PhotoStorage>,
+    urls: PhotoUrls,
+    source: PhotoSource,
+}
+
+enum PhotoSource {
+    Local(Arc<LocalPhotoStorage>),
+    Moto { queue_url: String },
+}
+
+/// Files under a temporary directory served by the app itself (SQLite), or a bucket on moto
+/// notifying a queue of its own (DynamoDB), as the local API runs on each backend.
+async fn photos(backend: Backend, addr: SocketAddr) -> Photos {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("roost-test-uploads-{}", ulid::Ulid::new()));
+            let files = Arc::new(
+                LocalPhotoStorage::open(dir, format!("http://{addr}"), b"test-uploads-secret")
+                    .expect("an uploads directory"),
+            );
+            Photos {
+                storage: files.clone(),
+                urls: files.urls(),
+                source: PhotoSource::Local(files),
+            }
+        }
+        Backend::Dynamo => {
+            let (storage, urls, queue_url) = crate::moto::photo_bucket().await;
+            Photos {
+                storage: Arc::new(storage),
+                urls,
+                source: PhotoSource::Moto { queue_url },
+            }
+        }
+    }
+}
+
+/// The photo-events consumer, as the registry runs it.
+fn photo_events_consumer() -> local_api::registry::ConsumerHandler {
+    local_api::registry::handlers()
+        .into_iter()
+        .find_map(|(name, handler)| match handler {
+            local_api::registry::Handler::Consumer(consumer) if name == "photo-events-consumer" => Some(consumer),
+            _ => None,
+        })
+        .expect("the registry has the photo-events consumer")
 }
 
 /// The base of the links in test emails.

@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod localstripe;
 pub mod mail;
 pub mod moto;
+pub mod photos;
 pub mod search;
 pub mod sqs;
 

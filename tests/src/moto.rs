@@ -77,3 +77,54 @@ pub async fn verified_ses_sender(from: &str, configuration_set: Option<String>) 
         .unwrap_or_else(|err| panic!("verifying {from} on moto: {err:?}"));
     ses
 }
+
+/// Photo storage on moto for one app: a bucket of its own whose uploads under `properties/`
+/// notify a standard queue of its own (as `PhotosBucket` notifies `PhotoEventsQueue`), with its
+/// dead-letter queue after 3 receives. Returns the storage, its public URLs and the queue URL.
+///
+/// # Panics
+/// When moto refuses a call: this is test setup.
+pub async fn photo_bucket() -> (
+    shared::photos::s3::S3PhotoStorage,
+    shared::photos::storage::PhotoUrls,
+    String,
+) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let unique = ulid::Ulid::new().to_string().to_lowercase();
+    let bucket = format!("roost-photos-{unique}");
+    let sqs = crate::sqs::client().await;
+    let dlq = sqs
+        .create_queue()
+        .queue_name(format!("photo-events-{unique}-dlq"))
+        .send()
+        .await
+        .expect("creating the photo-events dead-letter queue on moto")
+        .queue_url
+        .unwrap_or_default();
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("its ARN")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .unwrap_or_default();
+    let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": crate::sqs::MAX_RECEIVE_COUNT});
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("photo-events-{unique}"))
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .send()
+        .await
+        .expect("creating the photo-events queue on moto")
+        .queue_url
+        .unwrap_or_default();
+    let s3 = shared::photos::s3::client(&sdk_config().await, None);
+    local_api::provisioning::provision_photos(&s3, &sqs, &bucket, &queue)
+        .await
+        .unwrap_or_else(|err| panic!("the photos bucket on moto: {err}"));
+    let urls = shared::photos::storage::PhotoUrls::new(format!("{}/{bucket}", endpoint()));
+    (shared::photos::s3::S3PhotoStorage::new(s3, bucket), urls, queue)
+}

@@ -45,6 +45,16 @@ async fn aws() -> Api {
     let provisioned = local_api::provisioning::provision(local_api::template::BUILT_IN, &dynamo, &sqs, &table, &prefix)
         .await
         .expect("table and queues on moto");
+    let bucket = format!("roost-e2e-photos-{suffix}");
+    let s3 = shared::photos::s3::client(&config, None);
+    local_api::provisioning::provision_photos(
+        &s3,
+        &sqs,
+        &bucket,
+        &provisioned.queue_urls[&shared::events::Queue::PhotoEvents],
+    )
+    .await
+    .expect("the photos bucket on moto");
     let options = local_api::Options {
         port: 0,
         data_dir: std::env::temp_dir().join(format!("roost-e2e-{suffix}")),
@@ -55,6 +65,8 @@ async fn aws() -> Api {
             queue_urls: provisioned.queue_urls.clone(),
             endpoint: tests::moto::endpoint(),
             ses: Some(tests::moto::verified_ses_sender(&format!("no-reply-{suffix}@roost.test"), None).await),
+            photo_urls: shared::photos::storage::PhotoUrls::new(format!("{}/{bucket}", tests::moto::endpoint())),
+            photos: shared::photos::s3::S3PhotoStorage::new(s3, bucket),
         }),
         payments: local_api::Payments::Stripe(Arc::new(tests::localstripe::provider())),
     };

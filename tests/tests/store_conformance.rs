@@ -45,6 +45,8 @@ macro_rules! conformance {
             put_version_equals_outcomes,
             put_attribute_equals_outcomes,
             attribute_absent_outcomes,
+            below_outcomes,
+            all_outcomes,
             batch_get_returns_live_items_in_key_order,
             batch_get_of_no_keys_is_empty,
             batch_get_invalid_requests,
@@ -429,6 +431,115 @@ async fn attribute_absent_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock
         Err(StoreError::ConditionFailed),
         "an expired item is absent, so it has no attributes to lack"
     );
+}
+
+async fn below_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let p = unique();
+    let counter = item(&format!("{p}#C"), "X", json!({ "slots": 1, "label": "x" }));
+    seed(&store, &counter).await;
+    let add = |by| Update::new().add("slots", by);
+    // Concurrent adds under the cap: exactly `limit - start` of them land.
+    let results =
+        futures::future::join_all((0..4).map(|_| store.update(&counter.key, add(1), Condition::below("slots", 3))))
+            .await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|err| *err == StoreError::ConditionFailed)
+    );
+    assert_eq!(get(&store, &counter.key).await.unwrap().attrs["slots"], json!(3));
+
+    // A missing attribute counts as 0 (the condition is for integer counters only).
+    store
+        .update(&counter.key, add(1), Condition::below("missing", 1))
+        .await
+        .expect("0 < 1");
+    assert_eq!(
+        store.update(&counter.key, add(1), Condition::below("missing", 0)).await,
+        Err(StoreError::ConditionFailed)
+    );
+    // No item, or an expired one, holds nothing.
+    let missing = item(&format!("{p}#M"), "X", json!({}));
+    assert_eq!(
+        store.put(missing.clone(), Condition::below("slots", 10)).await,
+        Err(StoreError::ConditionFailed)
+    );
+    let expired = seed_expired(&store, &clock, item(&format!("{p}#E"), "X", json!({}))).await;
+    assert_eq!(
+        store.put(expired, Condition::below("slots", 10)).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert!(matches!(
+        store
+            .update(&counter.key, add(1), Condition::below("version", 10))
+            .await,
+        Err(StoreError::InvalidRequest(_))
+    ));
+}
+
+async fn all_outcomes(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let stored = item(&format!("{p}#A"), "X", json!({ "slots": 2 }));
+    seed(&store, &stored).await;
+    let both = |limit| {
+        Condition::All(vec![
+            Condition::AttributeAbsent("deletedAt".into()),
+            Condition::below("slots", limit),
+        ])
+    };
+    store
+        .update(&stored.key, Update::new().add("slots", 1), both(3))
+        .await
+        .expect("both hold");
+    assert_eq!(
+        store.update(&stored.key, Update::new().add("slots", 1), both(3)).await,
+        Err(StoreError::ConditionFailed),
+        "the second fails"
+    );
+    store
+        .update(
+            &stored.key,
+            Update::new().set("deletedAt", "2026-01-01"),
+            Condition::Always,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.update(&stored.key, Update::new().add("slots", 1), both(10)).await,
+        Err(StoreError::ConditionFailed),
+        "the first fails"
+    );
+    // In a transaction, a failed `All` names its action.
+    let other = item(&format!("{p}#B"), "X", json!({}));
+    assert_eq!(
+        store
+            .transact(vec![
+                TxAction::Put {
+                    item: other.clone(),
+                    condition: Condition::Absent
+                },
+                TxAction::Update {
+                    key: stored.key.clone(),
+                    update: Update::new().add("slots", 1),
+                    condition: both(10)
+                },
+            ])
+            .await,
+        Err(StoreError::TransactionConditionFailed { index: 1 })
+    );
+    assert_eq!(get(&store, &other.key).await, None);
+    assert!(matches!(
+        store
+            .update(
+                &stored.key,
+                Update::new().add("slots", 1),
+                Condition::All(vec![both(10)])
+            )
+            .await,
+        Err(StoreError::InvalidRequest(_))
+    ));
 }
 
 async fn put_attribute_equals_outcomes(store: Arc<dyn Store>, clock: Arc<ManualClock>) {

@@ -620,6 +620,15 @@ fn holds(condition: &Condition, current: Option<&Stored>, now: i64) -> bool {
             .and_then(|stored| stored.item.attrs.get(name))
             .is_some_and(|stored| json_equal(stored, value)),
         Condition::AttributeAbsent(name) => live.is_some_and(|stored| !stored.item.attrs.contains_key(name)),
+        Condition::Below { name, limit } => live.is_some_and(|stored| match stored.item.attrs.get(name) {
+            None => 0 < *limit,
+            Some(Value::Number(n)) => {
+                n.as_i64().is_some_and(|n| n < *limit) || n.as_f64().is_some_and(|n| n < *limit as f64)
+            }
+            // DynamoDB's `<` between a non-number and a number is false.
+            Some(_) => false,
+        }),
+        Condition::All(all) => all.iter().all(|condition| holds(condition, current, now)),
     }
 }
 
@@ -675,10 +684,12 @@ fn validate_item(item: &Item) -> Result<(), StoreError> {
 /// Refuses a condition on a reserved attribute: records never hold one, so it could only
 /// ever fail here while DynamoDB would compare the bookkeeping attribute of that name.
 fn validate_condition(condition: &Condition) -> Result<(), StoreError> {
-    match condition {
-        Condition::AttributeEquals { name, .. } | Condition::AttributeAbsent(name) => validate_attributes([name]),
-        _ => Ok(()),
+    if let Condition::All(all) = condition
+        && all.iter().any(|c| matches!(c, Condition::All(_)))
+    {
+        return Err(StoreError::InvalidRequest("conditions of an All are not All".into()));
     }
+    validate_attributes(condition.attributes())
 }
 
 /// Refuses what DynamoDB refuses in an update before it looks at the item: reserved names, one

@@ -10,5 +10,5 @@ pub async fn handle(app: &App, req: Request) -> HandlerResult {
     let principal = authenticate(app, &req)?;
     let input: PropertyInput = json_body(&req)?;
     let property = properties::create(app, &principal, input).await?;
-    json(StatusCode::CREATED, &HostPropertyView::from(&property))
+    json(StatusCode::CREATED, &HostPropertyView::new(&property, &app.photo_urls))
 }

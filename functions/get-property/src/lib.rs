@@ -7,5 +7,5 @@ use shared::properties::{self, PropertyView};
 /// Answers a property with its rating (`null` until 3 reviews); deleted ones are `404`.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
     let property = properties::get(app, path_param(&req, "id")?).await?;
-    json(StatusCode::OK, &PropertyView::from(&property))
+    json(StatusCode::OK, &PropertyView::new(&property, &app.photo_urls))
 }

@@ -13,7 +13,10 @@ pub async fn handle(app: &App, req: Request) -> HandlerResult {
     json(
         StatusCode::OK,
         &PageBody {
-            items: items.iter().map(HostPropertyView::from).collect(),
+            items: items
+                .iter()
+                .map(|p| HostPropertyView::new(p, &app.photo_urls))
+                .collect(),
             next_cursor,
         },
     )

@@ -27,7 +27,10 @@ pub async fn handle(app: &App, req: Request) -> HandlerResult {
     json(
         StatusCode::OK,
         &PageBody {
-            items: hits.iter().map(SearchResult::from).collect::<Vec<_>>(),
+            items: hits
+                .iter()
+                .map(|hit| SearchResult::new(hit, &app.photo_urls))
+                .collect::<Vec<_>>(),
             next_cursor,
         },
     )

@@ -10,5 +10,5 @@ pub async fn handle(app: &App, req: Request) -> HandlerResult {
     let principal = authenticate(app, &req)?;
     let input: PropertyInput = json_body(&req)?;
     let property = properties::update(app, &principal, path_param(&req, "id")?, input).await?;
-    json(StatusCode::OK, &HostPropertyView::from(&property))
+    json(StatusCode::OK, &HostPropertyView::new(&property, &app.photo_urls))
 }

@@ -1,4 +1,4 @@
-//! SQS FIFO adapter of the [`EventBus`] port.
+//! SQS adapter of the [`EventBus`] port (FIFO queues, and the standard photo-events queue).
 //!
 //! Every event goes to its queue's URL with the booking id as message group (so the events of
 //! one booking are handled in order) and the event id as deduplication id (so a second publish
@@ -66,13 +66,15 @@ impl EventBus for SqsBus {
         let url = self.url(queue).ok_or(BusError::UnknownQueue(queue.name()))?;
         let body = serde_json::to_string(event)
             .map_err(|err| BusError::Unavailable(format!("event {} is not serialisable: {err}", event.id)))?;
-        self.client
-            .send_message()
-            .queue_url(url)
-            .message_group_id(&event.booking_id)
-            .message_deduplication_id(&event.id)
-            .message_body(body)
-            .send()
+        let mut send = self.client.send_message().queue_url(url).message_body(body);
+        // A standard queue has neither groups nor deduplication; its consumer is idempotent
+        // by the event id alone.
+        if queue.fifo() {
+            send = send
+                .message_group_id(&event.booking_id)
+                .message_deduplication_id(&event.id);
+        }
+        send.send()
             .await
             // DisplayErrorContext keeps the service error code and message, which the bare
             // Display ("service error") drops.

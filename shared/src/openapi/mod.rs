@@ -6,6 +6,7 @@ mod bookings;
 mod graphql;
 mod messages;
 mod payments;
+mod photos;
 mod reviews;
 
 use std::sync::OnceLock;
@@ -92,11 +93,13 @@ impl Modify for BearerAuth {
         reviews::respond_to_review,
         messages::start_conversation, messages::list_conversations, messages::get_conversation,
         messages::list_messages, messages::send_message, messages::mark_conversation_read,
+        photos::request_photo_upload, photos::list_photos, photos::reorder_photos, photos::update_photo,
+        photos::delete_photo,
         graphql::graphql, graphql::graphql_schema,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "graphql"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "photos"), (name = "graphql"))
 )]
 struct ApiDoc;
 

@@ -40,7 +40,7 @@ pub async fn get(app: &App, property_id: &str) -> Result<Property, ApiError> {
 }
 
 /// A live property the principal hosts: `404` if absent, `403` if someone else's.
-async fn owned(app: &App, principal: &Principal, property_id: &str) -> Result<(Property, u64), ApiError> {
+pub(crate) async fn owned(app: &App, principal: &Principal, property_id: &str) -> Result<(Property, u64), ApiError> {
     let (property, version) = find(app, property_id).await?.ok_or(NOT_FOUND)?;
     if property.host_id != principal.user_id {
         return Err(ApiError::Forbidden("only the property's host may change it"));
@@ -78,6 +78,9 @@ fn build(id: String, host_id: String, listing: Listing, created_at: DateTime<Utc
         location: listing.location,
         taken_nights: Vec::new(),
         held_nights: Vec::new(),
+        photos: Vec::new(),
+        photos_version: 0,
+        photo_slots: 0,
     }
 }
 
@@ -110,13 +113,7 @@ pub async fn create(app: &App, principal: &Principal, input: PropertyInput) -> R
     problems.finish()?;
     let listing = listing.ok_or_else(|| ApiError::internal("validation passed without a listing"))?;
     let now = app.clock.now();
-    let property = build(
-        ulid::Ulid::new().to_string(),
-        principal.user_id.clone(),
-        listing,
-        now,
-        now,
-    );
+    let property = build(crate::ids::new_id(), principal.user_id.clone(), listing, now, now);
     let mut actions = vec![TxAction::Put {
         item: property.to_item()?,
         condition: Condition::Absent,
@@ -175,6 +172,9 @@ pub async fn update(
         written.rating = current.rating;
         written.taken_nights = current.taken_nights;
         written.held_nights = current.held_nights;
+        written.photos = current.photos;
+        written.photos_version = current.photos_version;
+        written.photo_slots = current.photo_slots;
         return Ok(written);
     }
     Err(ApiError::conflict("the property kept changing; try again"))

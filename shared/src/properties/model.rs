@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::geo::Point;
 use crate::money::Money;
+use crate::photos::model::{ListedPhoto, PhotoView};
+use crate::photos::storage::PhotoUrls;
 use crate::store::keys::{self, kind};
 use crate::store::{Item, StoreError};
 
@@ -148,6 +150,18 @@ pub struct Property {
     /// whose end has passed frees its night without any write.
     #[serde(default, skip_serializing)]
     pub held_nights: Vec<String>,
+    /// Verified photos in display order (the first is the cover). Written only by the photo
+    /// use cases, under [`Property::photos_version`], so never with the record.
+    #[serde(default, skip_serializing)]
+    pub photos: Vec<ListedPhoto>,
+    /// Bumped by every change of `photos`; their writes are conditioned on it, so a booking
+    /// or a rating changing the property meanwhile costs them no retry.
+    #[serde(default, skip_serializing)]
+    pub photos_version: u64,
+    /// Photos pending or ready: at most [`crate::photos::verify::MAX_PHOTOS_PER_PROPERTY`],
+    /// checked by the write that adds one.
+    #[serde(default, skip_serializing)]
+    pub photo_slots: i64,
 }
 
 /// Guest reviews needed before a property shows a rating.
@@ -227,10 +241,13 @@ pub struct PropertyView {
     #[serde(serialize_with = "crate::time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub rating: Option<RatingView>,
+    /// Verified photos in display order; the first is the cover.
+    pub photos: Vec<PhotoView>,
 }
 
-impl From<&Property> for PropertyView {
-    fn from(p: &Property) -> Self {
+impl PropertyView {
+    /// The public view of `p`, its photos addressed under `urls`.
+    pub fn new(p: &Property, urls: &PhotoUrls) -> Self {
         let rating = p.rating.view();
         Self {
             id: p.id.clone(),
@@ -256,6 +273,7 @@ impl From<&Property> for PropertyView {
             created_at: p.created_at,
             updated_at: p.updated_at,
             rating,
+            photos: p.photos.iter().map(|photo| PhotoView::of(&p.id, photo, urls)).collect(),
         }
     }
 }
@@ -270,10 +288,10 @@ pub struct HostPropertyView {
     pub check_in_instructions: String,
 }
 
-impl From<&Property> for HostPropertyView {
-    fn from(p: &Property) -> Self {
+impl HostPropertyView {
+    pub fn new(p: &Property, urls: &PhotoUrls) -> Self {
         Self {
-            property: PropertyView::from(p),
+            property: PropertyView::new(p, urls),
             check_in_instructions: p.check_in_instructions.clone(),
         }
     }

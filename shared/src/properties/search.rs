@@ -26,6 +26,8 @@ use crate::App;
 use crate::error::{ApiError, FieldError, Problems};
 use crate::geo::{self, BBox, Point};
 use crate::money::Currency;
+use crate::photos::model::PhotoView;
+use crate::photos::storage::PhotoUrls;
 use crate::place::{fold, parse_country};
 use crate::store::keys;
 use crate::store::{Index, Item, Key, MAX_BATCH_GET_KEYS, MAX_EXCLUDED_VALUES, Query, ResumeKey, SortKeyRange};
@@ -111,12 +113,16 @@ pub struct SearchResult {
     /// Great-circle distance from `near`, km with one decimal; only on a `near` search.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// The first of `photos`; `null` when the property has none.
+    pub cover_photo: Option<PhotoView>,
 }
 
-impl From<&Hit> for SearchResult {
-    fn from(hit: &Hit) -> Self {
+impl SearchResult {
+    pub fn new(hit: &Hit, urls: &PhotoUrls) -> Self {
+        let property = super::PropertyView::new(&hit.property, urls);
         Self {
-            property: (&hit.property).into(),
+            cover_photo: property.photos.first().cloned(),
+            property,
             distance_km: hit.distance_km,
         }
     }

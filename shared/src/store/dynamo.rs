@@ -639,6 +639,34 @@ impl Expr {
                 let name = self.name(name);
                 Some(format!("{live} AND attribute_not_exists({name})"))
             }
+            Condition::Below { name, limit } => {
+                validate_attributes([name])?;
+                let live = self.live();
+                let name = self.name(name);
+                let limit_value = self.value(AttributeValue::N(limit.to_string()));
+                // A missing attribute counts as 0, which is below only a positive limit.
+                Some(if *limit > 0 {
+                    format!("{live} AND (attribute_not_exists({name}) OR {name} < {limit_value})")
+                } else {
+                    format!("{live} AND {name} < {limit_value}")
+                })
+            }
+            Condition::All(all) => {
+                if all.iter().any(|c| matches!(c, Condition::All(_))) {
+                    return Err(StoreError::InvalidRequest("conditions of an All are not All".into()));
+                }
+                let mut parts = Vec::with_capacity(all.len());
+                for condition in all {
+                    if let Some(part) = self.condition(condition, require_live)? {
+                        parts.push(format!("({part})"));
+                    }
+                }
+                if parts.is_empty() {
+                    require_live.then(|| self.live())
+                } else {
+                    Some(parts.join(" AND "))
+                }
+            }
         };
         Ok(expression)
     }

@@ -34,6 +34,7 @@ pub mod kind {
     pub const RESET_MAIL_COUNT: &str = "reset_mail_count";
     pub const NOTIFIED: &str = "notified";
     pub const MESSAGE_MAIL_THROTTLE: &str = "message_mail_throttle";
+    pub const PHOTO: &str = "photo";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
@@ -77,6 +78,20 @@ pub fn outbox_index(occurred_at_rfc3339: &str, event_id: &str) -> IndexKey {
 /// A property: `PROPERTY#<id>` / `PROPERTY`.
 pub fn property(property_id: &str) -> Key {
     Key::new(format!("PROPERTY#{property_id}"), "PROPERTY")
+}
+
+/// A listing photo, in its property's partition so one query lists them:
+/// `PROPERTY#<id>` / `PHOTO#<photo id>`.
+pub fn photo(property_id: &str, photo_id: &str) -> Key {
+    Key::new(format!("PROPERTY#{property_id}"), format!("{PHOTO_PREFIX}{photo_id}"))
+}
+
+/// The sort-key prefix of a property's photos.
+pub const PHOTO_PREFIX: &str = "PHOTO#";
+
+/// The partition of a property (its item, photos, ...): `PROPERTY#<id>`.
+pub fn property_partition(property_id: &str) -> String {
+    format!("PROPERTY#{property_id}")
 }
 
 /// Where a listed property sits in gsi1: its folded city (in every country: `?city=Paris`

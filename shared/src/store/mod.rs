@@ -175,6 +175,11 @@ pub enum Condition {
     AttributeEquals { name: String, value: Value },
     /// A live item without attribute `name` (e.g. a property that has no `deletedAt`).
     AttributeAbsent(String),
+    /// A live item whose integer attribute `name` is below `limit` (a missing one counts as 0):
+    /// a capped counter (a property's photo slots) checked in the write that adds to it.
+    Below { name: String, limit: i64 },
+    /// Every one of these (none of them an `All`).
+    All(Vec<Condition>),
 }
 
 impl Condition {
@@ -183,6 +188,23 @@ impl Condition {
         Self::AttributeEquals {
             name: name.into(),
             value: value.into(),
+        }
+    }
+
+    /// Shorthand for [`Condition::Below`].
+    pub fn below(name: impl Into<String>, limit: i64) -> Self {
+        Self::Below {
+            name: name.into(),
+            limit,
+        }
+    }
+
+    /// The record attributes the condition reads (for the reserved-name check).
+    pub fn attributes(&self) -> Vec<&String> {
+        match self {
+            Self::AttributeEquals { name, .. } | Self::AttributeAbsent(name) | Self::Below { name, .. } => vec![name],
+            Self::All(all) => all.iter().flat_map(Condition::attributes).collect(),
+            _ => Vec::new(),
         }
     }
 }
