@@ -347,7 +347,12 @@ pub async fn provision_photos(
         .policy(public_read.to_string())
         .send()
         .await
-        .map_err(|err| setup(&format!("policy of {bucket}"), aws_sdk_s3::error::DisplayErrorContext(err).to_string()))?;
+        .map_err(|err| {
+            setup(
+                &format!("policy of {bucket}"),
+                aws_sdk_s3::error::DisplayErrorContext(err).to_string(),
+            )
+        })?;
     println!("bucket {bucket}: uploads under properties/ notify {queue_url}");
     Ok(())
 }

@@ -137,7 +137,10 @@ async fn every_queue_is_fifo_but_photo_events_and_redrives_to_its_dead_letter_qu
         } else {
             // S3 notifies standard queues only.
             assert_eq!(queue, Queue::PhotoEvents);
-            assert!(!attributes.contains_key(&QueueAttributeName::FifoQueue), "{attributes:?}");
+            assert!(
+                !attributes.contains_key(&QueueAttributeName::FifoQueue),
+                "{attributes:?}"
+            );
             assert!(url.ends_with("photo-events"), "{url}");
         }
         assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "60");

@@ -330,7 +330,10 @@ async fn order_and_captions(app: TestApp) {
             .collect::<Vec<_>>()
     };
     // Arrival order, the pending one last.
-    assert_eq!(ids(&photos(&app, &host, &property).await), [a.as_str(), &b, &c, &pending]);
+    assert_eq!(
+        ids(&photos(&app, &host, &property).await),
+        [a.as_str(), &b, &c, &pending]
+    );
 
     let collection = format!("/properties/{property}/photos");
     for bad in [
@@ -351,7 +354,10 @@ async fn order_and_captions(app: TestApp) {
     }
     let reordered = app.patch(&collection, Some(&host), json!({"order": [c, a, b]})).await;
     assert_eq!(reordered.status, StatusCode::OK, "{:?}", reordered.body);
-    assert_eq!(ids(reordered.body["items"].as_array().unwrap()), [c.as_str(), &a, &b, &pending]);
+    assert_eq!(
+        ids(reordered.body["items"].as_array().unwrap()),
+        [c.as_str(), &a, &b, &pending]
+    );
     let shown = app.get(&format!("/properties/{property}"), None).await;
     assert_eq!(ids(shown.body["photos"].as_array().unwrap()), [c.as_str(), &a, &b]);
     assert_eq!(shown.body["photos"][0]["width"], 30, "the cover is the first");

@@ -74,9 +74,7 @@ pub fn error_response(err: &ApiError) -> Response {
 /// The API Gateway request id, or a fresh one when the request has none.
 pub fn request_id(req: &Request) -> String {
     match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            context.request_id.clone().unwrap_or_else(|| crate::ids::new_id())
-        }
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone().unwrap_or_else(crate::ids::new_id),
         _ => crate::ids::new_id(),
     }
 }

@@ -35,9 +35,6 @@ const BASE64_LINE: usize = 76;
 /// `Subject: ` and a word, keeps within 78.
 const ENCODED_WORD_BYTES: usize = 39;
 
-/// One generator for the process: ids of emails sent in the same millisecond still sort in
-/// the order they were sent, whichever mailbox sent them.
-
 /// An email the mailbox kept, as `GET /_local/mail` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
