@@ -211,6 +211,43 @@ async fn register_through_review(api: Api) {
     let property_id = property["id"].as_str().unwrap().to_owned();
     let (check_in, check_out) = (date(6), date(8));
 
+    // A photo, sent as a host's script would: `curl -X PUT --upload-file` to the URL the API
+    // answered, with its headers (the local API's own URL, or a presigned S3 URL on moto).
+    let picture = shared::photos::samples::png(1200, 800);
+    let (status, slot) = api
+        .post(
+            &format!("/properties/{property_id}/photos"),
+            Some(&host),
+            json!({"contentType": "image/png", "sizeBytes": picture.len(), "caption": "Harbour view"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{slot}");
+    let file = std::env::temp_dir().join(format!("roost-e2e-{}.png", ulid::Ulid::new()));
+    std::fs::write(&file, &picture).unwrap();
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["--silent", "--show-error", "--fail", "-X", "PUT", "--upload-file"])
+        .arg(&file);
+    for (name, value) in slot["upload"]["headers"].as_object().unwrap() {
+        curl.arg("-H").arg(format!("{name}: {}", value.as_str().unwrap()));
+    }
+    curl.arg(slot["upload"]["url"].as_str().unwrap());
+    let sent = tokio::task::spawn_blocking(move || curl.output())
+        .await
+        .unwrap()
+        .expect("curl runs");
+    assert!(sent.status.success(), "curl: {}", String::from_utf8_lossy(&sent.stderr));
+    let shown = api
+        .until(&format!("/properties/{property_id}"), &host, |p| {
+            p["photos"].as_array().is_some_and(|photos| !photos.is_empty())
+        })
+        .await;
+    assert_eq!(shown["photos"][0]["width"], 1200);
+    assert_eq!(shown["photos"][0]["height"], 800);
+    assert_eq!(shown["photos"][0]["caption"], "Harbour view");
+    let served = reqwest::get(shown["photos"][0]["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.bytes().await.unwrap().to_vec(), picture);
+
     let search = format!(
         "/properties?city={}&country=IS&checkIn={check_in}&checkOut={check_out}&guests=2",
         city.replace(' ', "%20").replace('í', "i")
@@ -222,6 +259,7 @@ async fn register_through_review(api: Api) {
         json!(property_id),
         "folded city search finds it"
     );
+    assert_eq!(found["items"][0]["coverPhoto"]["width"], 1200, "with its cover");
 
     let (status, quote) = api
         .get(
