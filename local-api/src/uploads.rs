@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body as AxumBody, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response as AxumResponse};
@@ -45,10 +46,16 @@ pub async fn put(
     State(runtime): State<Arc<Runtime>>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> AxumResponse {
     let Some(uploads) = &runtime.uploads else {
         return error(&ApiError::NotFound("uploads go to S3 on this backend"));
+    };
+    // Over the limit (or cut off): refused in the error envelope, as every other route does.
+    let Ok(body) = body else {
+        return error(&ApiError::PayloadTooLarge {
+            limit: MAX_UPLOAD_BYTES,
+        });
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok());
     let now = runtime.app.clock.now();
