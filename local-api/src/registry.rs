@@ -67,6 +67,8 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
     vec![
         ("health", Handler::Http(|_, req| Box::pin(health::handle(req)))),
         ("openapi", Handler::Http(|_, req| Box::pin(openapi::handle(req)))),
+        ("docs", Handler::Http(|_, req| Box::pin(docs::handle(req)))),
+        ("graphiql", Handler::Http(|_, req| Box::pin(graphiql::handle(req)))),
         ("register", http!(register)),
         ("login", http!(login)),
         ("refresh", http!(refresh)),

@@ -22,6 +22,7 @@ pub const MAX_REASON_CHARS: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     /// Up to 500 characters, kept in the booking's history.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 

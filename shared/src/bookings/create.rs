@@ -34,11 +34,16 @@ const ATTEMPTS: u32 = 4;
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BookingInput {
+    #[schema(required, nullable = false, min_length = 26, max_length = 26)]
     pub property_id: Option<String>,
     /// First night, `YYYY-MM-DD` in the property's time zone.
+    #[schema(required, nullable = false, format = Date)]
     pub check_in: Option<String>,
     /// Day of departure (not a night), `YYYY-MM-DD`.
+    #[schema(required, nullable = false, format = Date)]
     pub check_out: Option<String>,
+    /// 1..maxGuests, default 1.
+    #[schema(minimum = 1, maximum = 50)]
     pub guests: Option<i64>,
 }
 

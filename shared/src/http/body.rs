@@ -56,7 +56,51 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::bad_request("request body must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => value,
+        // JSON Schema's `integer` (what the OpenAPI document says) includes `3.0`; serde's
+        // integers do not. Only on this failure is the body read again with such numbers made
+        // integers, so the common path pays nothing.
+        Err(err) if err.inner().to_string().starts_with("invalid type: floating point") => {
+            return parse_with_integral_floats(bytes);
+        }
+        Err(err) => return Err(refusal(err)),
+    };
+    deserializer
+        .end()
+        .map_err(|_| ApiError::bad_request("malformed JSON: trailing characters after the body"))?;
+    Ok(value)
+}
+
+/// `bytes` as `T`, every number with no fractional part (`3.0`, `1e3`) taken as an integer.
+fn parse_with_integral_floats<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|_| ApiError::bad_request("malformed JSON"))?;
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(refusal)
+}
+
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                // Exact: |float| < 2^53, so the cast keeps every digit.
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// A deserialisation failure as the client sees it.
+fn refusal(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = describe(&inner);
@@ -71,11 +115,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 details: vec![FieldError::new(field_name(&path, &inner), message)],
             }
         }
-    })?;
-    deserializer
-        .end()
-        .map_err(|_| ApiError::bad_request("malformed JSON: trailing characters after the body"))?;
-    Ok(value)
+    }
 }
 
 /// serde's message without its "at line 1 column 7" suffix, which means nothing to clients.
@@ -155,6 +195,24 @@ mod tests {
         assert_eq!(
             status_and_field(r#"{"nested": {"x": 1}}"#),
             (400, Some("nested.x".into()))
+        );
+    }
+
+    #[test]
+    fn integral_floats_are_integers_as_json_schema_says() {
+        let sample: Sample = json_body(&request(r#"{"nested": {"n": 3.0}}"#)).unwrap();
+        assert_eq!(sample.nested.and_then(|n| n.n), Some(3));
+        assert_eq!(
+            status_and_field(r#"{"nested": {"n": 3.5}}"#),
+            (400, Some("nested.n".into()))
+        );
+        assert_eq!(
+            status_and_field(r#"{"nested": {"n": 300.0}}"#),
+            (400, Some("nested.n".into()))
+        );
+        assert_eq!(
+            status_and_field(r#"{"nested": {"n": 1.0}, "admin": 1}"#),
+            (400, Some("admin".into()))
         );
     }
 

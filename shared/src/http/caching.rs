@@ -55,8 +55,21 @@ impl Conditions {
                 .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
             return response;
         };
-        let tag = entity_tag(response.body().as_ref());
-        let cache_control = format!("public, max-age={max_age}");
+        // A handler that knows its answer's tag and lifetime (a file compiled into the binary,
+        // tagged once per process) keeps them; every other answer is hashed here.
+        let own_tag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let own_cache_control = response
+            .headers()
+            .get(CACHE_CONTROL)
+            .and_then(|value| value.to_str().ok())
+            .filter(|value| value.starts_with("public"))
+            .map(str::to_owned);
+        let tag = own_tag.unwrap_or_else(|| entity_tag(response.body().as_ref()));
+        let cache_control = own_cache_control.unwrap_or_else(|| format!("public, max-age={max_age}"));
         if self
             .if_none_match
             .as_deref()
@@ -78,7 +91,7 @@ impl Conditions {
 }
 
 /// The `max-age` of a public route, or `None` for one whose answer is private.
-fn max_age(path: &str) -> Option<u32> {
+pub fn max_age(path: &str) -> Option<u32> {
     // Every public path has at most three segments: a fourth makes it private.
     let mut segments = path.trim_end_matches('/').split('/').skip(1);
     let parts = (segments.next(), segments.next(), segments.next(), segments.next());
@@ -87,9 +100,10 @@ fn max_age(path: &str) -> Option<u32> {
         (Some("properties"), Some(_), None | Some("reviews"), None) => Some(STABLE_MAX_AGE_SECS),
         (Some("properties"), Some(_), Some("calendar" | "quote"), None) => Some(VOLATILE_MAX_AGE_SECS),
         (Some("users"), Some(id), None | Some("reviews"), None) if id != "me" => Some(STABLE_MAX_AGE_SECS),
-        (Some("openapi.json"), None, None, None) | (Some("graphql"), Some("schema.graphql"), None, None) => {
-            Some(STABLE_MAX_AGE_SECS)
-        }
+        (Some("openapi.json"), None, None, None)
+        | (Some("graphql"), None | Some("schema.graphql"), None, None)
+        | (Some("docs"), _, None, None)
+        | (Some("graphiql"), Some(_), None, None) => Some(STABLE_MAX_AGE_SECS),
         _ => None,
     }
 }

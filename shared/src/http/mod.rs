@@ -1,6 +1,7 @@
 //! The HTTP layer every handler shares: strict JSON in, the `API.md` envelope out, bearer
 //! tokens, request ids and the per-request log span.
 
+pub mod assets;
 mod body;
 pub mod caching;
 mod params;

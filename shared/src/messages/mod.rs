@@ -39,13 +39,18 @@ pub(crate) const NOT_FOUND: ApiError = ApiError::NotFound("conversation not foun
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StartInput {
+    #[schema(required, nullable = false, min_length = 26, max_length = 26)]
     pub property_id: Option<String>,
     /// 1..5000 characters after trimming.
+    #[schema(required, nullable = false, min_length = 1, max_length = 5000, pattern = r"\S")]
     pub message: Option<String>,
     /// `YYYY-MM-DD`; with `checkOut`, an inquiry about those dates (nothing is held).
+    #[schema(format = Date)]
     pub check_in: Option<String>,
+    #[schema(format = Date)]
     pub check_out: Option<String>,
     /// 1..maxGuests, default 1; only with dates.
+    #[schema(minimum = 1, maximum = 50)]
     pub guests: Option<i64>,
 }
 
@@ -54,6 +59,7 @@ pub struct StartInput {
 #[serde(deny_unknown_fields)]
 pub struct MessageInput {
     /// 1..5000 characters after trimming.
+    #[schema(required, nullable = false, min_length = 1, max_length = 5000, pattern = r"\S")]
     pub body: Option<String>,
 }
 

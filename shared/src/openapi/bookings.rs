@@ -64,12 +64,20 @@ fn create_booking() {}
     ))]
 fn get_booking() {}
 
+/// Whose bookings `GET /bookings` lists.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub(super) enum Side {
+    Guest,
+    Host,
+}
+
 #[utoipa::path(get, path = "/bookings", tag = "bookings", security(("bearer" = [])),
     description = "The signed-in user's bookings as guest (default) or as host of their properties, in ascending \
 check-in date then id. `from` (included) and `to` (excluded) bound the check-in date: a host's arrivals of a range.",
     params(
-        ("as" = Option<String>, Query, description = "`guest` (default) or `host`"),
-        ("status" = Option<String>, Query, description = "Only bookings in this status"),
+        ("as" = Option<Side>, Query, description = "`guest` (default) or `host`"),
+        ("status" = Option<crate::bookings::model::BookingStatus>, Query, description = "Only bookings in this status"),
         ("from" = Option<String>, Query, description = "Earliest check-in date, YYYY-MM-DD"),
         ("to" = Option<String>, Query, description = "Check-in dates before this one, YYYY-MM-DD"),
         ("limit" = Option<i64>, Query, description = "1..100, default 20"),

@@ -22,7 +22,7 @@ pub(super) struct GraphqlResponse {
     errors: Option<Vec<serde_json::Value>>,
 }
 
-#[utoipa::path(post, path = "/graphql", tag = "graphql", request_body = GraphqlRequest,
+#[utoipa::path(post, path = "/graphql", tag = "graphql", request_body(content = Option<GraphqlRequest>, description = "A GraphQL request; without one, the answer is `200` with a `bad_request` error, as every GraphQL error is"),
     description = "Every query and action of this API in one GraphQL schema (see `GET /graphql/schema.graphql`), \
 over the same rules, data and errors. A missing or invalid bearer token leaves the request anonymous. Limits, checked \
 before anything runs: depth 10, 1,000 complexity points (a connection counts its selection `first` times), 50 aliases, \

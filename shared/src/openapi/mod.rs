@@ -3,6 +3,8 @@
 
 mod account;
 mod bookings;
+mod docs;
+mod exact;
 mod graphql;
 mod messages;
 mod payments;
@@ -96,10 +98,11 @@ impl Modify for BearerAuth {
         photos::request_photo_upload, photos::list_photos, photos::reorder_photos, photos::update_photo,
         photos::delete_photo,
         graphql::graphql, graphql::graphql_schema,
+        docs::docs_page, docs::docs_asset, docs::graphiql_page, docs::graphiql_asset,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "photos"), (name = "graphql"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "photos"), (name = "graphql"), (name = "docs"))
 )]
 struct ApiDoc;
 
@@ -107,9 +110,10 @@ struct ApiDoc;
 pub fn document_json() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_json()
-            .unwrap_or_else(|_| r#"{"openapi":"3.1.0"}"#.to_owned())
+        let mut doc =
+            serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| serde_json::json!({"openapi": "3.1.0"}));
+        exact::tighten(&mut doc);
+        doc.to_string()
     })
 }
 

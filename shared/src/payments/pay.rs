@@ -31,6 +31,7 @@ const MAX_METHOD_CHARS: usize = 255;
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PaymentInput {
     /// A payment method id, e.g. `pm_card_visa`.
+    #[schema(required, nullable = false, min_length = 1, max_length = 255)]
     pub payment_method: Option<String>,
 }
 

@@ -44,15 +44,30 @@ const ATTEMPTS: usize = 3;
 
 const NOT_FOUND: ApiError = ApiError::NotFound("photo not found");
 
+/// The content types a photo may be declared as (the document's enum of `contentType`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum ImageType {
+    #[schema(rename = "image/jpeg")]
+    Jpeg,
+    #[schema(rename = "image/png")]
+    Png,
+    #[schema(rename = "image/webp")]
+    Webp,
+}
+
 /// Body of `POST /properties/{id}/photos`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UploadInput {
     /// `image/jpeg`, `image/png` or `image/webp`: the upload must send exactly this type.
+    #[schema(required, nullable = false, value_type = Option<ImageType>)]
     pub content_type: Option<String>,
     /// 1..10485760: the upload must send exactly this many bytes.
+    #[schema(required, nullable = false, minimum = 1, maximum = 10485760)]
     pub size_bytes: Option<i64>,
-    /// At most 200 characters (default empty).
+    /// At most 200 characters (default empty), no line breaks.
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub caption: Option<String>,
 }
 
@@ -60,7 +75,8 @@ pub struct UploadInput {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaptionInput {
-    /// At most 200 characters; empty removes it.
+    /// At most 200 characters; empty removes it; no line breaks.
+    #[schema(required, nullable = false, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub caption: Option<String>,
 }
 
@@ -69,6 +85,7 @@ pub struct CaptionInput {
 #[serde(deny_unknown_fields)]
 pub struct OrderInput {
     /// Every ready photo's id exactly once, the cover first.
+    #[schema(required, nullable = false, max_items = 50)]
     pub order: Option<Vec<String>>,
 }
 

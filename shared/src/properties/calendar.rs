@@ -268,10 +268,13 @@ pub async fn calendar(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BlocksInput {
     /// First night, `YYYY-MM-DD`.
+    #[schema(required, nullable = false, format = Date)]
     pub from: Option<String>,
     /// Night after the last one (excluded), `YYYY-MM-DD`; at most 90 nights after `from`.
+    #[schema(required, nullable = false, format = Date)]
     pub to: Option<String>,
     /// `true` blocks the nights, `false` opens the ones the host blocked.
+    #[schema(required, nullable = false)]
     pub blocked: Option<bool>,
 }
 

@@ -33,15 +33,23 @@ const NOT_FOUND: ApiError = ApiError::NotFound("review not found");
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ReviewInput {
     /// Overall, 1..5.
+    #[schema(required, nullable = false, minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
     /// 1..5, guest reviews only.
+    #[schema(minimum = 1, maximum = 5)]
     pub cleanliness: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
     pub accuracy: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
     pub check_in: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
     pub communication: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
     pub location: Option<i64>,
+    #[schema(minimum = 1, maximum = 5)]
     pub value: Option<i64>,
     /// 1..2000 characters.
+    #[schema(required, nullable = false, min_length = 1, max_length = 2000, pattern = r"\S")]
     pub comment: Option<String>,
 }
 
@@ -50,6 +58,7 @@ pub struct ReviewInput {
 #[serde(deny_unknown_fields)]
 pub struct ResponseInput {
     /// 1..1000 characters.
+    #[schema(required, nullable = false, min_length = 1, max_length = 1000, pattern = r"\S")]
     pub comment: Option<String>,
 }
 

@@ -28,6 +28,14 @@ pub const VERIFY_COOLDOWN_SECS: i64 = 60;
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailRequest {
+    /// The 43-character token of the email's link.
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 43,
+        max_length = 43,
+        pattern = r"^[A-Za-z0-9_-]{43}$"
+    )]
     pub token: Option<String>,
 }
 
@@ -35,6 +43,7 @@ pub struct VerifyEmailRequest {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
+    #[schema(required, nullable = false, format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
 }
 
@@ -42,7 +51,17 @@ pub struct ResetRequest {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
+    /// The 43-character token of the email's link.
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 43,
+        max_length = 43,
+        pattern = r"^[A-Za-z0-9_-]{43}$"
+    )]
     pub token: Option<String>,
+    /// 8..128 characters.
+    #[schema(required, nullable = false, min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 
@@ -50,7 +69,10 @@ pub struct PasswordReset {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PasswordChange {
+    #[schema(required, nullable = false, min_length = 1)]
     pub current_password: Option<String>,
+    /// 8..128 characters.
+    #[schema(required, nullable = false, min_length = 8, max_length = 128)]
     pub new_password: Option<String>,
 }
 

@@ -14,20 +14,47 @@ use crate::store::{Condition, Item, StoreError, TxAction};
 
 /// Body of `POST /auth/register`. Every field is optional to serde so that validation can
 /// name every missing or bad field at once.
+/// The roles one may register as (the document's enum of `role`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RoleName {
+    Guest,
+    Host,
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RegisterRequest {
     /// Required; unique, case-insensitively.
+    #[schema(required, nullable = false, format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
     /// Required; 8..128 characters.
+    #[schema(required, nullable = false, min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// Required; 1..100 characters.
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub first_name: Option<String>,
     /// Required; 1..100 characters.
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub last_name: Option<String>,
     /// E.164, e.g. `+441234567890`.
+    #[schema(pattern = r"^\+[1-9][0-9]{7,14}$")]
     pub phone: Option<String>,
     /// `guest` (default) or `host`.
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
 }
 

@@ -21,7 +21,9 @@ const BAD_REFRESH: ApiError = ApiError::Unauthorized("invalid refresh token");
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(required, nullable = false, min_length = 1)]
     pub email: Option<String>,
+    #[schema(required, nullable = false, min_length = 1)]
     pub password: Option<String>,
 }
 
@@ -29,6 +31,7 @@ pub struct LoginRequest {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RefreshRequest {
+    #[schema(required, nullable = false)]
     pub refresh_token: Option<String>,
 }
 
