@@ -87,7 +87,11 @@ impl Money {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
+    /// Minor units: 1..=10^11 for a nightly price, 0..=10^11 for a cleaning fee.
+    #[schema(required, nullable = false, minimum = 0, maximum = 100000000000.0)]
     pub amount: Option<i64>,
+    /// ISO 4217, e.g. `EUR`.
+    #[schema(required, nullable = false, pattern = r"^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 

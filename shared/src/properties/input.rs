@@ -36,20 +36,30 @@ pub struct PropertyInput {
     pub address: Option<AddressInput>,
     /// IANA name, e.g. `Europe/Zurich`.
     pub time_zone: Option<String>,
+    #[schema(minimum = 1, maximum = 50)]
     pub max_guests: Option<i64>,
+    #[schema(minimum = 0, maximum = 50)]
     pub bedrooms: Option<i64>,
+    #[schema(minimum = 0, maximum = 50)]
     pub beds: Option<i64>,
+    /// 0..50 in steps of 0.5.
+    #[schema(minimum = 0, maximum = 50, multiple_of = 0.5)]
     pub bathrooms: Option<f64>,
     pub amenities: Option<Vec<String>>,
     pub nightly_price: Option<MoneyInput>,
     pub cleaning_fee: Option<MoneyInput>,
+    #[schema(minimum = 1, maximum = 90)]
     pub min_nights: Option<i64>,
+    #[schema(minimum = 1, maximum = 90)]
     pub max_nights: Option<i64>,
     /// `HH:MM`, 24-hour.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub check_in_time: Option<String>,
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub check_out_time: Option<String>,
     pub instant_book: Option<bool>,
     /// `flexible`, `moderate`, `firm` or `strict`.
+    #[schema(value_type = Option<super::model::CancellationPolicy>)]
     pub cancellation_policy: Option<String>,
     /// 0..2000 characters, default empty: posted to confirmed stays 48 h before check-in,
     /// shown to the host only.
@@ -65,8 +75,10 @@ pub struct PropertyInput {
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     /// Latitude, -90..90.
+    #[schema(required, nullable = false, minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
     /// Longitude, -180..180.
+    #[schema(required, nullable = false, minimum = -180, maximum = 180)]
     pub lng: Option<f64>,
 }
 
