@@ -6,8 +6,12 @@ use shared::error::ApiError;
 
 /// The GraphQL error of a use case's failure.
 pub fn to_error(err: ApiError) -> Error {
-    if let ApiError::Internal(cause) = &err {
-        tracing::error!(error = %cause, "graphql resolver failed");
+    match &err {
+        ApiError::Internal(cause) => tracing::error!(error = %cause, "graphql resolver failed"),
+        ApiError::Unavailable { cause, .. } => {
+            tracing::warn!(error = %cause, "graphql resolver met a transient failure")
+        }
+        _ => {}
     }
     let body = err.envelope().error;
     let details = serde_json::to_value(body.details)
@@ -15,10 +19,7 @@ pub fn to_error(err: ApiError) -> Error {
         .and_then(|details| Value::from_json(details).ok())
         .filter(|details| !matches!(details, Value::List(list) if list.is_empty()));
     let code = err.code();
-    let retry_after = match &err {
-        ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-        _ => None,
-    };
+    let retry_after = err.retry_after();
     Error::new(body.message).extend_with(move |_, extensions| {
         extensions.set("code", code);
         if let Some(details) = &details {

@@ -57,6 +57,10 @@ pub enum ApiError {
     /// `500`: the text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+    /// `503` (code `unavailable`): a dependency is throttled, timed out or unreachable, or the
+    /// write collided with a concurrent one; retry after this many seconds. The cause is logged.
+    #[error("the service is busy; try again shortly")]
+    Unavailable { retry_after_secs: u64, cause: String },
 }
 
 impl ApiError {
@@ -95,6 +99,7 @@ impl ApiError {
             ApiError::Validation(_) => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
+            ApiError::Unavailable { .. } => 503,
         }
     }
 
@@ -113,6 +118,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
+            ApiError::Unavailable { .. } => "unavailable",
         }
     }
 
@@ -150,9 +156,39 @@ pub struct ErrorBody<'a> {
     pub details: &'a [FieldError],
 }
 
+/// How long a client should wait before retrying a request that met a transient failure.
+pub const TRANSIENT_RETRY_AFTER_SECS: u64 = 1;
+
+impl ApiError {
+    /// The `Retry-After` of the answer, when it has one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs } | ApiError::Unavailable { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    /// A `503` for a transient failure of a dependency (`cause` goes to the logs only).
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        ApiError::Unavailable {
+            retry_after_secs: TRANSIENT_RETRY_AFTER_SECS,
+            cause: cause.to_string(),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
+    /// A store that is throttled, unreachable or timed out, and a transaction that collided
+    /// with a concurrent one, are transient: `503` with `Retry-After`, never a `500`. A failed
+    /// condition or a refused request reaching here is a bug of the use case: `500`.
     fn from(err: crate::store::StoreError) -> Self {
-        ApiError::Internal(err.to_string())
+        use crate::store::StoreError;
+        match err {
+            StoreError::Unavailable(_) | StoreError::Conflict => ApiError::unavailable(err),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -98,6 +98,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>) -> TestApp {
     let clock = Arc::new(ManualClock::default());
     let store = store(backend, clock.clone()).await;
+    spawn(backend, store, clock, payments).await
+}
+
+/// Like [`spawn_app`] (SQLite's photo storage and mail), over `store` (a store made to fail).
+pub async fn spawn_app_on(store: Arc<dyn Store>) -> TestApp {
+    spawn(
+        Backend::Sqlite,
+        store,
+        Arc::new(ManualClock::default()),
+        Arc::new(SandboxProvider::new()),
+    )
+    .await
+}
+
+async fn spawn(
+    backend: Backend,
+    store: Arc<dyn Store>,
+    clock: Arc<ManualClock>,
+    payments: Arc<dyn PaymentProvider>,
+) -> TestApp {
     let bus = Arc::new(LocalBus::temporary().expect("temporary bus"));
     let publish_fails = Arc::new(AtomicBool::new(false));
     let faulty = Arc::new(FaultyBus {

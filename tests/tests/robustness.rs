@@ -4,7 +4,7 @@
 use local_api::template::{BUILT_IN, Trigger, functions};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::app::{Backend, spawn_app};
+use tests::app::{Backend, spawn_app, spawn_app_on};
 
 fn hostile_bodies() -> Vec<Vec<u8>> {
     let mut bodies: Vec<Vec<u8>> = [
@@ -77,4 +77,55 @@ async fn no_input_is_a_5xx() {
     let unknown = app.get("/nowhere", None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.code(), "not_found");
+}
+
+/// A table that cannot be reached (throttled, timed out, down) is a transient failure:
+/// `503` with `Retry-After` and code `unavailable`, in REST and GraphQL, never a `500`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_table_is_503_with_retry_after() {
+    // Nothing listens on port 1 of loopback; one attempt, so the test does not wait on retries.
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:1")
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "tests"),
+        ))
+        .http_client(shared::aws_http::http_client().unwrap())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .build();
+    let clock = std::sync::Arc::new(shared::clock::ManualClock::default());
+    let store = shared::store::dynamo::DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "gone", clock);
+    let app = spawn_app_on(std::sync::Arc::new(store)).await;
+    let register = app
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "ana@example.com", "password": "correct horse battery", "firstName": "Ana", "lastName": "Lima"}),
+        )
+        .await;
+    let property = app.get("/properties/01JCXW4Y6Z5V1TESTPR0PERTY1", None).await;
+    for answer in [&register, &property] {
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", answer.body);
+        assert_eq!(answer.code(), "unavailable");
+        assert_eq!(answer.headers["retry-after"], "1");
+        let text = answer.body.to_string();
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains("dispatch"),
+            "no internals: {text}"
+        );
+    }
+    let graphql = app
+        .post(
+            "/graphql",
+            None,
+            json!({"query": "{ property(id: \"01JCXW4Y6Z5V1TESTPR0PERTY1\") { id } }"}),
+        )
+        .await;
+    assert_eq!(
+        graphql.body["errors"][0]["extensions"]["code"], "unavailable",
+        "{:?}",
+        graphql.body
+    );
+    assert_eq!(graphql.body["errors"][0]["extensions"]["retryAfter"], 1);
 }

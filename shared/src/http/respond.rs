@@ -63,10 +63,10 @@ pub fn error_response(err: &ApiError) -> Response {
     let mut response = Response::new(Body::Text(body));
     *response.status_mut() = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(header::CONTENT_TYPE, JSON);
-    if let ApiError::RateLimited { retry_after_secs } = err {
+    if let Some(seconds) = err.retry_after() {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }
@@ -99,6 +99,7 @@ where
         Err(err) => {
             span.in_scope(|| match &err {
                 ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+                ApiError::Unavailable { cause, .. } => tracing::warn!(%cause, "request met a transient failure"),
                 other => tracing::debug!(code = other.code(), "request refused"),
             });
             error_response(&err)

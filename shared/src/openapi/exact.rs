@@ -11,6 +11,11 @@ use serde_json::{Map, Value, json};
 use crate::http::caching::max_age;
 use crate::http::{MAX_BODY_BYTES, MAX_LIMIT};
 
+/// A blank value: what Rust's `str::trim` leaves empty (Unicode White_Space), which the query
+/// parameters read as absent.
+const BLANK: &str =
+    "^[\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$";
+
 /// Query parameters that are calendar dates.
 const DATE_PARAMETERS: [&str; 4] = ["checkIn", "checkOut", "from", "to"];
 
@@ -203,12 +208,12 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
             } else {
                 place_schema(&name).or_else(|| parameter.get("schema").cloned())
             };
-            // An optional parameter's empty value counts as absent (`?guests=` is no filter).
+            // An optional parameter's blank value counts as absent (`?guests=` is no filter).
             if let Some(schema) = schema {
                 let schema = if required {
                     without_null(schema)
                 } else {
-                    json!({"anyOf": [without_null(schema), {"type": "string", "maxLength": 0}]})
+                    json!({"anyOf": [without_null(schema), {"type": "string", "pattern": BLANK}]})
                 };
                 parameter.insert("schema".into(), schema);
             }
@@ -255,6 +260,10 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
         add("422", &format!("`limit` outside 1..{MAX_LIMIT}"));
     }
     add("500", "A bug on our side (the cause is logged, never sent)");
+    add(
+        "503",
+        "`unavailable`: a dependency was throttled, timed out or unreachable, or the write collided with a concurrent one; nothing was half-written, retry after `Retry-After` seconds",
+    );
     if cacheable {
         responses.entry("304".to_owned()).or_insert_with(
             || json!({"description": "`If-None-Match` named the current `ETag`: no body", "headers": common_headers()}),
@@ -274,7 +283,7 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
                     json!({"description": "A strong tag of the body (for `If-None-Match`), on an anonymous request", "schema": {"type": "string"}})
                 });
             }
-            if status == "429" {
+            if status == "429" || status == "503" {
                 headers.entry("Retry-After").or_insert_with(|| {
                     json!({"description": "Seconds until a retry may succeed", "required": true, "schema": {"type": "integer", "minimum": 1}})
                 });

@@ -43,7 +43,8 @@ struct ErrorResponse {
 #[allow(dead_code)]
 struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `payload_too_large`, `unsupported_media_type`, `validation_failed`, `rate_limited`, `internal`.
+    /// `payload_too_large`, `unsupported_media_type`, `validation_failed`, `rate_limited`,
+    /// `unavailable` (`503`, retry after `Retry-After` seconds), `internal`.
     code: String,
     message: String,
     details: Vec<FieldProblem>,
