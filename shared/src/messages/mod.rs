@@ -42,7 +42,13 @@ pub struct StartInput {
     #[schema(required, nullable = false, min_length = 26, max_length = 26)]
     pub property_id: Option<String>,
     /// 1..5000 characters after trimming.
-    #[schema(required, nullable = false, min_length = 1, max_length = 5000, pattern = r"\S")]
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub message: Option<String>,
     /// `YYYY-MM-DD`; with `checkOut`, an inquiry about those dates (nothing is held).
     #[schema(format = Date)]
@@ -59,7 +65,13 @@ pub struct StartInput {
 #[serde(deny_unknown_fields)]
 pub struct MessageInput {
     /// 1..5000 characters after trimming.
-    #[schema(required, nullable = false, min_length = 1, max_length = 5000, pattern = r"\S")]
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub body: Option<String>,
 }
 

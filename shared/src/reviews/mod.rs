@@ -49,7 +49,13 @@ pub struct ReviewInput {
     #[schema(minimum = 1, maximum = 5)]
     pub value: Option<i64>,
     /// 1..2000 characters.
-    #[schema(required, nullable = false, min_length = 1, max_length = 2000, pattern = r"\S")]
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub comment: Option<String>,
 }
 
@@ -58,7 +64,13 @@ pub struct ReviewInput {
 #[serde(deny_unknown_fields)]
 pub struct ResponseInput {
     /// 1..1000 characters.
-    #[schema(required, nullable = false, min_length = 1, max_length = 1000, pattern = r"\S")]
+    #[schema(
+        required,
+        nullable = false,
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub comment: Option<String>,
 }
 
