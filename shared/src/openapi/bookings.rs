@@ -25,7 +25,7 @@ nights x nightly price; `serviceFee` (the guest's) = 14 % of the subtotal and `h
         ("id" = String, Path, description = "Property id"),
         ("checkIn" = String, Query, description = "First night, YYYY-MM-DD in the property's time zone"),
         ("checkOut" = String, Query, description = "Departure day (not a night), YYYY-MM-DD"),
-        ("guests" = i64, Query, description = "Party size, 1..maxGuests"),
+        ("guests" = i64, Query, minimum = 1, maximum = 50, description = "Party size, 1..maxGuests"),
     ),
     responses(
         (status = 200, description = "The price breakdown", body = PriceBreakdown),
