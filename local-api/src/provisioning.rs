@@ -210,16 +210,7 @@ async fn create_queue(
             url
         }
     };
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?
-        .attributes
-        .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
-        .ok_or_else(|| ProvisionError::Sqs(format!("queue {name} has no ARN")))?;
+    let arn = queue_arn(sqs, &url).await?;
     println!("queue {name}: {url}");
     Ok((url, arn))
 }
@@ -273,6 +264,19 @@ pub async fn provision(
     })
 }
 
+/// The ARN of the queue at `url`.
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, ProvisionError> {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?
+        .attributes
+        .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| ProvisionError::Sqs(format!("queue {url} has no ARN")))
+}
+
 /// Creates the photos bucket (an existing one is fine) and has it notify the photo-events
 /// queue of every file stored under `properties/`, as `PhotosBucket` does in the template.
 pub async fn provision_photos(
@@ -292,16 +296,7 @@ pub async fn provision_photos(
             return Err(setup(&format!("creating bucket {bucket}"), context));
         }
     }
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|err| ProvisionError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(err).to_string()))?
-        .attributes
-        .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
-        .ok_or_else(|| ProvisionError::Sqs(format!("queue {queue_url} has no ARN")))?;
+    let arn = queue_arn(sqs, queue_url).await?;
     let filter = NotificationConfigurationFilter::builder()
         .key(
             S3KeyFilter::builder()

@@ -101,16 +101,9 @@ pub async fn photo_bucket() -> (
         .expect("creating the photo-events dead-letter queue on moto")
         .queue_url
         .unwrap_or_default();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
+    let dlq_arn = local_api::provisioning::queue_arn(&sqs, &dlq)
         .await
-        .expect("its ARN")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .unwrap_or_default();
+        .unwrap_or_else(|err| panic!("the dead-letter queue's ARN: {err}"));
     let redrive = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": crate::sqs::MAX_RECEIVE_COUNT});
     let queue = sqs
         .create_queue()

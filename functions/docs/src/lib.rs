@@ -3,8 +3,6 @@
 //! Every file the page loads is compiled into the binary (`assets/README.md` names the
 //! package and its checksums), so it needs no CDN and runs under a policy of `'self'` only.
 
-use lambda_http::RequestExt;
-use shared::error::ApiError;
 use shared::http::assets::{self as asset, Asset, OWN, VENDORED};
 use shared::http::{HandlerResult, Request};
 
@@ -48,10 +46,5 @@ static ASSETS: [Asset; 6] = [
 
 /// The page on `GET /docs`, one of its files on `GET /docs/{asset}`.
 pub async fn handle(req: Request) -> HandlerResult {
-    match req.path_parameters_ref().and_then(|params| params.first("asset")) {
-        None => Ok(PAGE.response(CONTENT_SECURITY_POLICY)),
-        Some(name) => asset::find(&ASSETS, name)
-            .map(|asset| asset.response(CONTENT_SECURITY_POLICY))
-            .ok_or(ApiError::NotFound("no such file")),
-    }
+    asset::answer(&req, &PAGE, &ASSETS, CONTENT_SECURITY_POLICY)
 }

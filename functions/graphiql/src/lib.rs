@@ -4,8 +4,6 @@
 //! into the binary (`assets/README.md` names the packages and their checksums), so it needs
 //! no CDN and runs under a policy of `'self'` (and one inline style, by hash).
 
-use lambda_http::RequestExt;
-use shared::error::ApiError;
 use shared::http::assets::{self as asset, Asset, OWN, VENDORED};
 use shared::http::{HandlerResult, Request};
 
@@ -65,10 +63,5 @@ static ASSETS: [Asset; 8] = [
 
 /// The IDE on `GET /graphql`, one of its files on `GET /graphiql/{asset}`.
 pub async fn handle(req: Request) -> HandlerResult {
-    match req.path_parameters_ref().and_then(|params| params.first("asset")) {
-        None => Ok(PAGE.response(CONTENT_SECURITY_POLICY)),
-        Some(name) => asset::find(&ASSETS, name)
-            .map(|asset| asset.response(CONTENT_SECURITY_POLICY))
-            .ok_or(ApiError::NotFound("no such file")),
-    }
+    asset::answer(&req, &PAGE, &ASSETS, CONTENT_SECURITY_POLICY)
 }

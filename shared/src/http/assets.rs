@@ -75,3 +75,20 @@ impl Asset {
 pub fn find<'a>(assets: &'a [Asset], name: &str) -> Option<&'a Asset> {
     assets.iter().find(|asset| asset.name == name)
 }
+
+/// The answer of a page route with files: `page` without an `{asset}` path parameter, else
+/// the named file of `assets` (`404` for none), all under `content_security_policy`.
+pub fn answer(
+    req: &super::Request,
+    page: &Asset,
+    assets: &[Asset],
+    content_security_policy: &'static str,
+) -> super::HandlerResult {
+    use lambda_http::RequestExt;
+    match req.path_parameters_ref().and_then(|params| params.first("asset")) {
+        None => Ok(page.response(content_security_policy)),
+        Some(name) => find(assets, name)
+            .map(|asset| asset.response(content_security_policy))
+            .ok_or(crate::error::ApiError::NotFound("no such file")),
+    }
+}
