@@ -14,7 +14,7 @@ use super::model::{ListedPhoto, Photo, PhotoStatus};
 use super::notification::{self, PhotoMessage, StoredFile};
 use super::storage::{StorageError, parse_object_key};
 use super::verify::{self, Declared, HEAD_BYTES, PhotoType, RejectReason, Verdict};
-use super::{ATTEMPTS, REJECTED_KEPT_DAYS, photos_unchanged};
+use super::{ATTEMPTS, REJECTED_KEPT_DAYS, photos_unchanged, set_photos};
 use crate::App;
 use crate::deadlines::{Deadline, DeadlineKind};
 use crate::events::{Event, EventType};
@@ -152,7 +152,6 @@ async fn ready(app: &App, photo: &Photo, width: u32, height: u32) -> Result<(), 
                 caption: photo.caption.clone(),
             });
         }
-        let list = serde_json::to_value(&listed).map_err(|err| ArrivalError::Invalid(err.to_string()))?;
         let actions = vec![
             TxAction::Update {
                 key: keys::photo(&photo.property_id, &photo.id),
@@ -164,7 +163,7 @@ async fn ready(app: &App, photo: &Photo, width: u32, height: u32) -> Result<(), 
             },
             TxAction::Update {
                 key: keys::property(&photo.property_id),
-                update: Update::new().set("photos", list).add("photosVersion", 1),
+                update: set_photos(&listed)?,
                 condition: photos_unchanged(property.photos_version),
             },
             crate::deadlines::cancel(DeadlineKind::PhotoUploadExpiry, &photo.id),

@@ -154,10 +154,9 @@ fn photos_unchanged(version: u64) -> Condition {
 }
 
 /// The update that replaces the property's `photos` with `photos`.
-fn set_photos(photos: &[ListedPhoto]) -> Result<Update, ApiError> {
-    Ok(Update::new()
-        .set("photos", serde_json::to_value(photos).map_err(ApiError::internal)?)
-        .add("photosVersion", 1))
+fn set_photos(photos: &[ListedPhoto]) -> Result<Update, StoreError> {
+    let list = serde_json::to_value(photos).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
+    Ok(Update::new().set("photos", list).add("photosVersion", 1))
 }
 
 /// The deadline that drops a photo whose file never came.
