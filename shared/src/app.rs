@@ -12,6 +12,7 @@ use crate::payments::provider::PaymentProvider;
 use crate::payments::sandbox::NoProvider;
 use crate::photos::storage::{NoStorage, PhotoStorage, PhotoUrls};
 use crate::store::Store;
+use crate::store::retrying::RetryingStore;
 
 /// Ports and settings of the running process.
 pub struct App {
@@ -105,7 +106,8 @@ impl Settings {
 }
 
 impl App {
-    /// Assembles the app from its ports and settings.
+    /// Assembles the app from its ports and settings. Every write through the app's store
+    /// that collides with a concurrent transaction is made again ([`RetryingStore`]).
     pub fn new(
         store: Arc<dyn Store>,
         bus: Arc<dyn EventBus>,
@@ -113,7 +115,7 @@ impl App {
         settings: &Settings,
     ) -> Result<Self, ConfigError> {
         Ok(Self {
-            store,
+            store: Arc::new(RetryingStore::new(store)),
             bus,
             clock,
             tokens: AccessTokens::new(&settings.jwt_secret, &settings.jwt_issuer, &settings.jwt_audience)?,

@@ -7,7 +7,10 @@
 //! trust store is five certificates. See `docs/performance.md` for the measurements.
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
@@ -199,8 +202,10 @@ pub async fn sdk_config() -> Result<SdkConfig, HttpClientError> {
 ///   execution role's, read by `aws_config`'s environment provider on first use (the same
 ///   provider the default chain tries first);
 /// - `AWS_ENDPOINT_URL` (moto in tests and local tools; see [`service_endpoint`] for the
-///   per-service form) and `AWS_MAX_ATTEMPTS`; everything else is the SDK's defaults for
-///   [`BehaviorVersion::latest`] (standard retries, timeouts, identity cache).
+///   per-service form) and `AWS_MAX_ATTEMPTS`;
+/// - retries and timeouts: [`retry_config`] and [`timeout_config`], chosen for a 10-second
+///   function (the template's `Timeout`); everything else is the SDK's defaults for
+///   [`BehaviorVersion::latest`] (identity cache, ...).
 pub fn sdk_config_from_env() -> Result<SdkConfig, EnvConfigError> {
     let region = non_empty_var("AWS_REGION").ok_or(EnvConfigError::Missing("AWS_REGION"))?;
     let credentials = SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new());
@@ -208,19 +213,48 @@ pub fn sdk_config_from_env() -> Result<SdkConfig, EnvConfigError> {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(credentials)
-        .http_client(http_client()?);
+        .http_client(http_client()?)
+        .timeout_config(timeout_config());
     if let Some(url) = non_empty_var("AWS_ENDPOINT_URL") {
         builder = builder.endpoint_url(url);
     }
-    if let Some(raw) = non_empty_var("AWS_MAX_ATTEMPTS") {
-        let attempts = raw
+    let attempts = match non_empty_var("AWS_MAX_ATTEMPTS") {
+        Some(raw) => raw
             .parse::<u32>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or(EnvConfigError::Invalid("AWS_MAX_ATTEMPTS", raw))?;
-        builder = builder.retry_config(RetryConfig::standard().with_max_attempts(attempts));
-    }
-    Ok(builder.build())
+            .ok_or(EnvConfigError::Invalid("AWS_MAX_ATTEMPTS", raw))?,
+        None => SDK_MAX_ATTEMPTS,
+    };
+    Ok(builder.retry_config(retry_config(attempts)).build())
+}
+
+/// Attempts per SDK call (the first and two retries) unless `AWS_MAX_ATTEMPTS` says otherwise.
+pub const SDK_MAX_ATTEMPTS: u32 = 3;
+
+/// The SDK's retries, on purpose rather than by default: standard mode (throttling, 5xx,
+/// timeouts and connection errors are retried; a failed condition or a cancelled transaction
+/// is not, the use cases decide those), `attempts` in all, with exponential backoff and full
+/// jitter from 25 ms (DynamoDB answers in single-digit milliseconds; the SDK's 1 s start
+/// would spend a tenth of the function's time on one retry) up to 500 ms.
+pub fn retry_config(attempts: u32) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(attempts)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_millis(500))
+}
+
+/// The SDK's timeouts, so that a call that hangs fails while the function can still answer:
+/// 1 s to connect, 2 s per attempt and 6 s for a whole call with its retries, inside the
+/// function's 10 s (which leaves time to answer `503` and to publish what was recorded). No
+/// DynamoDB, SQS, S3 or SES call this code makes takes more than a few hundred milliseconds
+/// when the service is healthy.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(6))
+        .build()
 }
 
 /// `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_DYNAMODB`), which takes precedence over
@@ -285,6 +319,19 @@ mod tests {
     async fn an_sdk_client_builds_on_the_compiled_in_roots() {
         let config = config_for("https://dynamodb.us-east-1.amazonaws.com").await;
         let _client = aws_sdk_dynamodb::Client::new(&config);
+    }
+
+    #[test]
+    fn retries_and_timeouts_fit_the_function_timeout() {
+        let retries = retry_config(SDK_MAX_ATTEMPTS);
+        assert_eq!(retries.mode(), aws_config::retry::RetryMode::Standard);
+        assert_eq!(retries.max_attempts(), 3);
+        assert_eq!(retries.initial_backoff(), Duration::from_millis(25));
+        let timeouts = timeout_config();
+        let attempt = timeouts.operation_attempt_timeout().expect("an attempt timeout");
+        let operation = timeouts.operation_timeout().expect("an operation timeout");
+        assert!(attempt < operation && operation < Duration::from_secs(10));
+        assert!(timeouts.connect_timeout().expect("a connect timeout") <= attempt);
     }
 
     // Plain HTTP (how moto is reached) is exercised by every DynamoDB and SQS test in `tests/`,

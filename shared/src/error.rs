@@ -184,10 +184,10 @@ impl From<crate::store::StoreError> for ApiError {
     /// with a concurrent one, are transient: `503` with `Retry-After`, never a `500`. A failed
     /// condition or a refused request reaching here is a bug of the use case: `500`.
     fn from(err: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
-        match err {
-            StoreError::Unavailable(_) | StoreError::Conflict => ApiError::unavailable(err),
-            other => ApiError::Internal(other.to_string()),
+        if err.is_transient() {
+            ApiError::unavailable(err)
+        } else {
+            ApiError::Internal(err.to_string())
         }
     }
 }

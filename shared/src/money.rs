@@ -84,7 +84,7 @@ impl Money {
 
 /// Money as a request carries it: both fields checked by the caller, so that a missing one is
 /// a `422` naming it rather than a serde error.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
     /// Minor units: 1..=10^11 for a nightly price, 0..=10^11 for a cleaning fee.

@@ -108,10 +108,12 @@ async fn email_is_unique_case_insensitively_even_under_races(app: TestApp) {
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.fields(), ["email"]);
 
+    // Each racer is a different person (a different first name), so none of them is a
+    // client's retry of another's request, which register answers with the same account.
     let contested = format!("race-{}@example.com", ulid::Ulid::new().to_string().to_lowercase());
     let attempts = (0..8).map(|i| {
         let body = json!({"email": if i % 2 == 0 { contested.clone() } else { contested.to_uppercase() },
-            "password": PASSWORD, "firstName": "R", "lastName": "C"});
+            "password": PASSWORD, "firstName": format!("R{i}"), "lastName": "C"});
         app.post("/auth/register", None, body)
     });
     let answers = futures::future::join_all(attempts).await;

@@ -27,8 +27,6 @@ use crate::store::{Condition, Item, StoreError, TxAction, Update};
 pub const ROUTE: &str = "POST /bookings";
 /// How long an unpaid booking holds its nights.
 pub const HOLD: Duration = Duration::minutes(15);
-/// Attempts when concurrent transactions collide (DynamoDB `TransactionConflict`).
-const ATTEMPTS: u32 = 4;
 
 /// Body of `POST /bookings`. Prices are never accepted: the server computes them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -141,6 +139,7 @@ fn new_booking(
             at: now,
             reason: None,
         }],
+        last_request: None,
     }
 }
 
@@ -173,12 +172,15 @@ fn actions(
         ),
         condition: Condition::AttributeAbsent("deletedAt".to_owned()),
     });
-    actions.push(deadlines::schedule(&Deadline {
-        kind: DeadlineKind::HoldExpiry,
-        subject_id: booking.id.clone(),
-        booking_id: booking.id.clone(),
-        due_at: booking.hold_expires_at,
-    })?);
+    actions.push(deadlines::schedule(
+        &Deadline {
+            kind: DeadlineKind::HoldExpiry,
+            subject_id: booking.id.clone(),
+            booking_id: booking.id.clone(),
+            due_at: booking.hold_expires_at,
+        },
+        booking.created_at,
+    )?);
     if let Some(claim) = claim {
         actions.push(claim.record(answer, booking.created_at)?);
     }
@@ -211,29 +213,21 @@ async fn write(
     answer: &StoredAnswer,
 ) -> Result<Option<StoredAnswer>, ApiError> {
     let (actions, first_night) = actions(booking, parties, claim, answer)?;
-    for attempt in 1..=ATTEMPTS {
-        match app.store.transact(actions.clone()).await {
-            Ok(()) => return Ok(None),
-            Err(StoreError::TransactionConditionFailed { index }) => {
-                return failure_at(app, booking, claim, index, first_night).await.map(Some);
-            }
-            Err(StoreError::Conflict) if attempt < ATTEMPTS => {
-                // Another transaction touched the same items; a short, growing pause lets it
-                // finish, and the retry then fails on its condition or commits.
-                tokio::time::sleep(std::time::Duration::from_millis(15 * u64::from(attempt))).await;
-            }
-            Err(StoreError::Conflict) => {
-                return Err(
-                    match calendar::first_taken(app, &booking.property_id, &booking.stay()).await? {
-                        Some(date) => calendar::night_taken(date),
-                        None => ApiError::conflict("the property's calendar is busy; try again"),
-                    },
-                );
-            }
-            Err(err) => return Err(err.into()),
+    match app.store.transact(actions).await {
+        Ok(()) => Ok(None),
+        Err(StoreError::TransactionConditionFailed { index }) => {
+            failure_at(app, booking, claim, index, first_night).await.map(Some)
         }
+        // Another transaction kept touching the same items through the store's retries: the
+        // nights may be taken by now, and if so that is the answer; else a transient `503`.
+        Err(StoreError::Conflict) => Err(
+            match calendar::first_taken(app, &booking.property_id, &booking.stay()).await? {
+                Some(date) => calendar::night_taken(date),
+                None => ApiError::unavailable("the property's calendar kept changing"),
+            },
+        ),
+        Err(err) => Err(err.into()),
     }
-    Err(ApiError::conflict("the property's calendar is busy; try again"))
 }
 
 /// The answer when the condition of action `index` failed: an error, or the answer of the

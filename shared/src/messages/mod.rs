@@ -296,20 +296,15 @@ fn with_mail_event(
 async fn deliver(app: &App, parties: &Parties, message: &Message, inquiry: Option<Inquiry>) -> Result<bool, ApiError> {
     let mut actions = delivery(parties, message, inquiry)?;
     let recorded = with_mail_event(parties, message, &mut actions)?;
-    for attempt in 1..=ATTEMPTS {
-        match app.store.transact(actions.clone()).await {
-            Ok(()) => {
-                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
-                return Ok(true);
-            }
-            Err(StoreError::TransactionConditionFailed { index: 0 }) => return Ok(false),
-            Err(StoreError::Conflict) if attempt < ATTEMPTS => {
-                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
-            }
-            Err(err) => return Err(err.into()),
+    // A collision is retried by the store; one it did not get past is `503`.
+    match app.store.transact(actions).await {
+        Ok(()) => {
+            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+            Ok(true)
         }
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
+        Err(err) => Err(err.into()),
     }
-    Err(ApiError::conflict("the conversation is busy; try again"))
 }
 
 /// Whether contact details may pass: the guest has a confirmed, checked-in or checked-out
@@ -379,7 +374,7 @@ pub async fn start(app: &App, principal: &Principal, input: StartInput) -> Resul
     }
     let now = app.clock.now();
     rate_limit::count(app.store.as_ref(), &principal.user_id, now).await?;
-    for attempt in 1..=ATTEMPTS {
+    for _ in 1..=ATTEMPTS {
         if let Some(parties) = find(app, &principal.user_id, &property.id).await? {
             let (member, _) = member(app, &parties.conversation_id, &principal.user_id)
                 .await?
@@ -414,19 +409,16 @@ pub async fn start(app: &App, principal: &Principal, input: StartInput) -> Resul
             }
             // Created by a concurrent first inquiry: add to it on the next turn.
             Err(StoreError::TransactionConditionFailed { .. }) => {}
-            Err(StoreError::Conflict) => {
-                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
-            }
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::conflict("the conversation is busy; try again"))
+    Err(ApiError::unavailable("the conversation kept changing"))
 }
 
 /// The conversation of a guest and a property, created (without a message) when there is
 /// none: where a booking goes, and where system messages of older bookings land.
 pub async fn ensure(app: &App, property_id: &str, guest_id: &str, host_id: &str) -> Result<Parties, ApiError> {
-    for attempt in 1..=ATTEMPTS {
+    for _ in 1..=ATTEMPTS {
         if let Some(parties) = find(app, guest_id, property_id).await? {
             return Ok(parties);
         }
@@ -443,13 +435,10 @@ pub async fn ensure(app: &App, property_id: &str, guest_id: &str, host_id: &str)
         {
             Ok(()) => return Ok(parties),
             Err(StoreError::TransactionConditionFailed { .. }) => {}
-            Err(StoreError::Conflict) => {
-                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
-            }
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::conflict("the conversation is busy; try again"))
+    Err(ApiError::unavailable("the conversation kept changing"))
 }
 
 /// The actions that put `booking_id` in the conversation (both entries' `bookingIds` sets;

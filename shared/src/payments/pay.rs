@@ -95,7 +95,7 @@ pub async fn pay(
             "paymentMethod",
             format!("was refused: {message}"),
         )]),
-        ProviderError::Unavailable(cause) => ApiError::internal(format!("payment provider: {cause}")),
+        ProviderError::Unavailable(cause) => ApiError::unavailable(format!("payment provider: {cause}")),
     })?;
     let (status, next_action, failure_reason) = match charge.state {
         ChargeState::Succeeded => (PaymentStatus::Succeeded, None, None),

@@ -169,8 +169,13 @@ fn pending_deadline(photo: &Photo) -> Deadline {
     }
 }
 
+/// A storage that could not sign or was unreachable is transient (`503`); one this function
+/// was deployed without is a bug (`500`).
 fn storage_error(err: storage::StorageError) -> ApiError {
-    ApiError::internal(err)
+    match err {
+        storage::StorageError::Unavailable(_) => ApiError::unavailable(err),
+        storage::StorageError::NotConfigured => ApiError::internal(err),
+    }
 }
 
 /// `POST /properties/{id}/photos`: a pending photo and a URL to `PUT` its file to. `409` for
@@ -224,7 +229,7 @@ pub async fn request_upload(
                 Condition::below("photoSlots", limit),
             ]),
         },
-        deadlines::schedule(&pending_deadline(&photo))?,
+        deadlines::schedule(&pending_deadline(&photo), photo.created_at)?,
     ];
     match app.store.transact(actions).await {
         Ok(()) => {}

@@ -379,15 +379,11 @@ pub async fn set_blocks(
                     return Err(night_taken(date));
                 }
             }
-            Err(StoreError::Conflict) => {
-                if attempt == ATTEMPTS {
-                    return Err(ApiError::conflict("the calendar kept changing; try again"));
-                }
-            }
+            // A collision the store's retries did not get past: transient, `503`.
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::conflict("the calendar kept changing; try again"))
+    Err(ApiError::unavailable("the calendar kept changing"))
 }
 
 /// A live property the principal hosts: `404` if absent or deleted, `403` if someone else's.

@@ -81,6 +81,37 @@ struct ReviewClaim<'a> {
     review_id: &'a str,
 }
 
+/// A claim read back.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredReviewClaim {
+    review_id: String,
+}
+
+/// The review `principal` already wrote on this side of `booking_id`, when it says exactly
+/// what `wanted` says: the same review sent again (a retry of a request whose answer was
+/// lost), which gets its first answer instead of `409`.
+async fn same_review_again(
+    app: &App,
+    booking_id: &str,
+    side: Side,
+    wanted: &Review,
+) -> Result<Option<Review>, ApiError> {
+    let Some(claim) = app.store.get(&keys::review_claim(booking_id, side.as_str())).await? else {
+        return Ok(None);
+    };
+    let claim: StoredReviewClaim = claim.record()?;
+    Ok(publish::load(app, &claim.review_id)
+        .await?
+        .map(|(review, _)| review)
+        .filter(|review| {
+            review.author_id == wanted.author_id
+                && review.rating == wanted.rating
+                && review.sub_ratings == wanted.sub_ratings
+                && review.comment == wanted.comment
+        }))
+}
+
 /// When a booking's review window opens and closes: from check-out (or the scheduled
 /// check-out instant of a stay that was confirmed or checked in but never checked out) for
 /// 14 days. `None` for a booking that never became a stay.
@@ -216,20 +247,28 @@ pub async fn create(
             condition: Condition::Absent,
         },
         // The window's end publishes whatever is still hidden (both sides write the same one).
-        deadlines::schedule(&Deadline {
-            kind: DeadlineKind::ReviewWindow,
-            subject_id: booking.id.clone(),
-            booking_id: booking.id.clone(),
-            due_at: closes,
-        })?,
+        deadlines::schedule(
+            &Deadline {
+                kind: DeadlineKind::ReviewWindow,
+                subject_id: booking.id.clone(),
+                booking_id: booking.id.clone(),
+                due_at: closes,
+            },
+            now,
+        )?,
     ];
-    match app.store.transact(actions).await {
-        Ok(()) => {}
+    let review = match app.store.transact(actions).await {
+        Ok(()) => review,
+        // A retry of this same review goes on to the publication below, which its first
+        // attempt may not have reached.
         Err(StoreError::TransactionConditionFailed { index: 0 }) => {
-            return Err(ApiError::conflict("you have already reviewed this stay"));
+            match same_review_again(app, &booking.id, side, &review).await? {
+                Some(first) => first,
+                None => return Err(ApiError::conflict("you have already reviewed this stay")),
+            }
         }
         Err(err) => return Err(err.into()),
-    }
+    };
     // Both sides have spoken (whichever wrote second, or both at once): publish together.
     if app
         .store
@@ -280,7 +319,11 @@ pub async fn respond(
         .await
     {
         Ok(item) => Ok(item.record()?),
-        Err(StoreError::ConditionFailed) => Err(ApiError::conflict("this review already has a response")),
+        // The same response sent again (its first answer was lost) gets that answer again.
+        Err(StoreError::ConditionFailed) => match publish::load(app, &review.id).await? {
+            Some((review, _)) if review.response.as_ref().is_some_and(|r| r.comment == response.comment) => Ok(review),
+            _ => Err(ApiError::conflict("this review already has a response")),
+        },
         Err(err) => Err(err.into()),
     }
 }

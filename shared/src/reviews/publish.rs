@@ -80,7 +80,7 @@ fn actions(review: &Review, now: DateTime<Utc>) -> Result<Vec<TxAction>, ApiErro
 
 /// Publishes every still-hidden review of `booking_id` together; returns how many it published.
 pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiError> {
-    for attempt in 1..=ATTEMPTS {
+    for _ in 1..=ATTEMPTS {
         let hidden: Vec<Review> = of_booking(app, booking_id)
             .await?
             .into_iter()
@@ -112,11 +112,9 @@ pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiEr
             }
             // Published by a concurrent publication meanwhile: look again.
             Err(StoreError::TransactionConditionFailed { .. }) => {}
-            Err(StoreError::Conflict) => {
-                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
-            }
+            // A collision the store's retries did not get past: transient, `503`.
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::conflict("the reviews kept changing; try again"))
+    Err(ApiError::unavailable("the reviews kept changing"))
 }

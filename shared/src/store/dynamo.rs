@@ -1020,8 +1020,36 @@ where
         // What the adapter cannot check up front, such as a set operation on an attribute that
         // is not a set or an `add` to one that is not a number: the request, not the backend.
         Some("ValidationException") => StoreError::InvalidRequest(DisplayErrorContext(&err).to_string()),
+        Some(code) if is_refusal(code) => StoreError::Refused(DisplayErrorContext(&err).to_string()),
+        Some(code) if is_throttling(code) => StoreError::Throttled(DisplayErrorContext(&err).to_string()),
+        // Throttling, 5xx, timeouts and connection failures (which the SDK has already
+        // retried), and any code not known to be permanent: transient.
         _ => unavailable(&err),
     }
+}
+
+/// Error codes of a request DynamoDB turned away unapplied because of its rate (after the
+/// SDK's own retries).
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
+    )
+}
+
+/// Error codes that no retry will change: the deployment is wrong (a missing table, a role
+/// without the permission, bad credentials), so they are bugs to alarm on, not `503`s.
+fn is_refusal(code: &str) -> bool {
+    matches!(
+        code,
+        "ResourceNotFoundException"
+            | "AccessDeniedException"
+            | "UnrecognizedClientException"
+            | "MissingAuthenticationTokenException"
+            | "InvalidSignatureException"
+            | "IncompleteSignatureException"
+            | "ExpiredTokenException"
+    )
 }
 
 /// Maps the error of TransactWriteItems, reading the cancellation reasons (one per action, in
@@ -1049,6 +1077,13 @@ where
     }
     if codes.contains(&Some("TransactionConflict")) {
         return StoreError::Conflict;
+    }
+    // A cancelled transaction applied nothing, whatever the reason.
+    if codes
+        .iter()
+        .any(|code| matches!(code, Some("ThrottlingError" | "ProvisionedThroughputExceeded")))
+    {
+        return StoreError::Throttled(DisplayErrorContext(&err).to_string());
     }
     // An action DynamoDB found invalid against the stored item (see `map_sdk_error`).
     if codes.contains(&Some("ValidationError")) {

@@ -35,6 +35,7 @@
 pub mod counting;
 pub mod dynamo;
 pub mod keys;
+pub mod retrying;
 pub mod window_counter;
 
 use std::collections::BTreeMap;
@@ -463,7 +464,7 @@ pub struct Page {
 }
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum StoreError {
     /// The condition of a single-item write did not hold.
     #[error("condition failed")]
@@ -480,9 +481,38 @@ pub enum StoreError {
     /// A stored item could not be read as the expected record.
     #[error("invalid item: {0}")]
     InvalidItem(String),
-    /// The backend failed (network, throttling, disk); details are for logs only.
+    /// The backend refused the call for now (DynamoDB throttling: provisioned throughput or
+    /// request rate exceeded): it applied nothing, and the same call may succeed later.
+    #[error("store throttled: {0}")]
+    Throttled(String),
+    /// The backend failed transiently (timed out, unreachable, a 5xx, a busy disk): the call
+    /// may succeed later, and a write may or may not have taken effect. Details are for logs
+    /// only.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The backend refused the call for good (a missing table, a denied permission, bad
+    /// credentials): the deployment is wrong, and retrying will not help.
+    #[error("store refused the call: {0}")]
+    Refused(String),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed if made again later: a throttled, timed-out or
+    /// unreachable backend, or a transaction that collided with another (which applied
+    /// nothing). Conditions, invalid requests, unreadable items and refusals are not.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Throttled(_) | StoreError::Unavailable(_) | StoreError::Conflict
+        )
+    }
+
+    /// Whether the failed call certainly applied nothing, so that making it again cannot do
+    /// anything twice: a throttled call or a collided transaction. (A timeout may have been
+    /// applied; conditions and refusals will fail again.)
+    pub fn applied_nothing(&self) -> bool {
+        matches!(self, StoreError::Throttled(_) | StoreError::Conflict)
+    }
 }
 
 /// The store port.

@@ -40,6 +40,7 @@ pub async fn record_failure(store: &dyn Store, folded_email: &str, now: DateTime
     let key = keys::login_failures(folded_email);
     match window_counter::count(store, &key, kind::LOGIN_FAILURES, WINDOW_SECS, now).await? {
         Some(_) => Ok(()),
-        None => Err(ApiError::internal("login failure counter kept changing under us")),
+        // Every attempt met a concurrent writer: transient, as a collided transaction is.
+        None => Err(ApiError::unavailable("login failure counter kept changing under us")),
     }
 }
