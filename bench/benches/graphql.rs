@@ -61,7 +61,11 @@ async fn latency() {
             "nightlyPrice": {"amount": 15_000, "currency": "CHF"},
         }))
         .expect("a property");
-        property_id = shared::properties::create(app, &host, input).await.expect("listed").id;
+        property_id = shared::properties::create(app, &host, None, input)
+            .await
+            .expect("listed")
+            .id()
+            .expect("an id");
         let check_in = Utc::now().date_naive() + Days::days(30 + n as i64);
         let booking = BookingInput {
             property_id: Some(property_id.clone()),

@@ -40,12 +40,16 @@ async fn latency() {
         "timeZone": "Europe/Zurich", "maxGuests": 4, "nightlyPrice": {"amount": 15_000, "currency": "CHF"},
     }))
     .expect("a property");
-    let property = shared::properties::create(app, &host, input).await.expect("listed");
+    let property_id = shared::properties::create(app, &host, None, input)
+        .await
+        .expect("listed")
+        .id()
+        .expect("an id");
     let mut conversations = Vec::new();
     for _ in 0..GUESTS {
         let guest = principal(vec![Role::Guest]);
         let start = StartInput {
-            property_id: Some(property.id.clone()),
+            property_id: Some(property_id.clone()),
             message: Some("Is the flat quiet?".into()),
             ..StartInput::default()
         };

@@ -222,10 +222,11 @@ fn listing(max_nights: i64) -> Value {
 /// Lists a property for `host` straight through `shared::properties` (untimed); its id.
 async fn list_property(app: &App, host: &Principal, max_nights: i64) -> String {
     let input: PropertyInput = serde_json::from_value(listing(max_nights)).expect("a property body");
-    shared::properties::create(app, host, input)
+    shared::properties::create(app, host, None, input)
         .await
         .expect("list a bench property")
-        .id
+        .id()
+        .expect("an id")
 }
 
 /// `date` as `YYYY-MM-DD`.

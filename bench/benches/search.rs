@@ -114,7 +114,11 @@ async fn seed(app: &App) {
                 "location": {"lat": lat, "lng": lng},
             });
             let input: PropertyInput = serde_json::from_value(body).expect("a property body");
-            let property = shared::properties::create(app, &host, input).await.expect("list");
+            let property_id = shared::properties::create(app, &host, None, input)
+                .await
+                .expect("list")
+                .id()
+                .expect("an id");
             if n % 2 == 0 {
                 let night = check_in() + Days::days((n % 3) as i64);
                 let blocks = BlocksInput {
@@ -122,7 +126,7 @@ async fn seed(app: &App) {
                     to: Some(day(night + Days::days(1))),
                     blocked: Some(true),
                 };
-                shared::properties::calendar::set_blocks(app, &host, &property.id, blocks)
+                shared::properties::calendar::set_blocks(app, &host, &property_id, blocks)
                     .await
                     .expect("block a night");
             }

@@ -131,11 +131,16 @@ fn keyed<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
     })
 }
 
-async fn act(ctx: &Context<'_>, input: BookingActionInput, action: Action) -> Result<Booking, Error> {
+async fn act(
+    ctx: &Context<'_>,
+    input: BookingActionInput,
+    idempotency_key: Option<String>,
+    action: Action,
+) -> Result<Booking, Error> {
+    let key = key(idempotency_key.as_ref())?;
     let body = ActionInput { reason: input.reason };
-    let moved = actions::act(app(ctx), principal(ctx)?, &input.booking_id, action, Some(body))
-        .await
-        .gql()?;
+    let moved =
+        keyed(actions::act(app(ctx), principal(ctx)?, &input.booking_id, action, Some(body), key).await).gql()?;
     crate::types::booking(&moved)
 }
 
@@ -259,17 +264,20 @@ impl Mutation {
         }))
     }
 
-    /// Lists a property for the signed-in host.
+    /// Lists a property for the signed-in host. With an `idempotencyKey` (shared with
+    /// `POST /properties`'s `Idempotency-Key`), a repeat within 24 h answers the first listing
+    /// again.
     async fn create_property(
         &self,
         ctx: &Context<'_>,
         input: CreatePropertyInput,
+        #[graphql(desc = "1..255 visible ASCII characters")] idempotency_key: Option<String>,
     ) -> Result<Option<CreatePropertyPayload>, Error> {
-        let created = shared::properties::create(app(ctx), principal(ctx)?, input.fields.into())
-            .await
-            .gql()?;
+        let key = key(idempotency_key.as_ref())?;
+        let answer =
+            keyed(shared::properties::create(app(ctx), principal(ctx)?, key, input.fields.into()).await).gql()?;
         Ok(Some(CreatePropertyPayload {
-            property: hosted_property(&created, &app(ctx).photo_urls)?,
+            property: from_body(&answer.body).gql()?,
         }))
     }
 
@@ -341,8 +349,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: BookingActionInput,
+        #[graphql(
+            desc = "1..255 visible ASCII characters: the same move sent again answers the booking instead of an error"
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Option<AcceptBookingPayload>, Error> {
-        let booking = act(ctx, input, Action::Accept).await?;
+        let booking = act(ctx, input, idempotency_key, Action::Accept).await?;
         Ok(Some(AcceptBookingPayload { booking }))
     }
 
@@ -351,8 +363,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: BookingActionInput,
+        #[graphql(
+            desc = "1..255 visible ASCII characters: the same move sent again answers the booking instead of an error"
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Option<DeclineBookingPayload>, Error> {
-        let booking = act(ctx, input, Action::Decline).await?;
+        let booking = act(ctx, input, idempotency_key, Action::Decline).await?;
         Ok(Some(DeclineBookingPayload { booking }))
     }
 
@@ -361,8 +377,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: BookingActionInput,
+        #[graphql(
+            desc = "1..255 visible ASCII characters: the same move sent again answers the booking instead of an error"
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Option<CancelBookingPayload>, Error> {
-        let booking = act(ctx, input, Action::Cancel).await?;
+        let booking = act(ctx, input, idempotency_key, Action::Cancel).await?;
         Ok(Some(CancelBookingPayload { booking }))
     }
 
@@ -371,8 +391,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: BookingActionInput,
+        #[graphql(
+            desc = "1..255 visible ASCII characters: the same move sent again answers the booking instead of an error"
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Option<CheckInBookingPayload>, Error> {
-        let booking = act(ctx, input, Action::CheckIn).await?;
+        let booking = act(ctx, input, idempotency_key, Action::CheckIn).await?;
         Ok(Some(CheckInBookingPayload { booking }))
     }
 
@@ -381,8 +405,12 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         input: BookingActionInput,
+        #[graphql(
+            desc = "1..255 visible ASCII characters: the same move sent again answers the booking instead of an error"
+        )]
+        idempotency_key: Option<String>,
     ) -> Result<Option<CheckOutBookingPayload>, Error> {
-        let booking = act(ctx, input, Action::CheckOut).await?;
+        let booking = act(ctx, input, idempotency_key, Action::CheckOut).await?;
         Ok(Some(CheckOutBookingPayload { booking }))
     }
 

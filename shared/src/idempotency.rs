@@ -33,6 +33,15 @@ pub struct StoredAnswer {
     pub body: String,
 }
 
+impl StoredAnswer {
+    /// The `id` of the resource the answer shows (what callers in process, such as the
+    /// benchmarks, need from a `201`).
+    pub fn id(&self) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get("id")?.as_str().map(str::to_owned)
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct IdempotencyRecord {
@@ -81,6 +90,13 @@ pub fn header_key(req: &Request) -> Result<Option<&str>, ApiError> {
         )],
     })?;
     parse_key(raw, "Idempotency-Key").map(Some)
+}
+
+/// A digest naming one keyed request (`key` of `user_id` on `route`) without keeping the key:
+/// what a move records so that the same request sent again is recognised.
+pub fn request_id(user_id: &str, route: &str, key: &str) -> String {
+    let digest = Sha256::digest(keys::idempotency(user_id, route, key).pk.as_bytes());
+    hex::encode(&digest[..16])
 }
 
 /// A digest of the request's input as parsed: formatting and key order of the body never

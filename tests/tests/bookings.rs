@@ -23,6 +23,7 @@ tests::on_both_stores!(
     check_in_and_check_out_follow_the_clock_of_the_property,
     lists_by_guest_and_host_with_filters_and_cursors,
     only_the_guest_and_host_see_a_booking,
+    a_move_sent_again_with_its_key_answers_the_booking,
 );
 
 fn money(amount: i64) -> Value {
@@ -663,4 +664,48 @@ async fn only_the_guest_and_host_see_a_booking(app: TestApp) {
         app.get(&format!("/bookings/{id}"), None).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// A move sent again with the `Idempotency-Key` it was made with (a client retrying a lost
+/// answer) gets the booking as it is, and the move is not made twice; without that key, or
+/// with another, or by someone else, it is still `409`.
+async fn a_move_sent_again_with_its_key_answers_the_booking(app: TestApp) {
+    let (host, property) = hosted_property(&app, "Europe/Zurich", json!({})).await;
+    let (_, guest, _) = app.signed_in("guest").await;
+    let booking = booked(&app, &guest, &property, &day(12), &day(14)).await;
+    let id = booking["id"].as_str().unwrap();
+    pay(&app, &guest, id).await;
+    let cancel = |token: String, key: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut request = app
+                .client
+                .post(format!("http://{}/bookings/{id}/cancel", app.addr))
+                .bearer_auth(token)
+                .json(&json!({"reason": "plans changed"}));
+            if let Some(key) = key {
+                request = request.header("Idempotency-Key", key);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, first) = cancel(guest.clone(), Some("cancel-1")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["status"], "cancelled");
+    let (status, again) = cancel(guest.clone(), Some("cancel-1")).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first, "the booking as the first answer left it");
+    let history = again["history"].as_array().unwrap();
+    assert_eq!(history.iter().filter(|entry| entry["status"] == "cancelled").count(), 1);
+    assert!(again.get("lastRequest").is_none(), "the request digest is never shown");
+    for (token, key) in [
+        (guest.clone(), None),
+        (guest.clone(), Some("cancel-2")),
+        (host.clone(), Some("cancel-1")),
+    ] {
+        let (status, body) = cancel(token, key).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{key:?}: {body}");
+    }
 }

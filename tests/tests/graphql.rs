@@ -20,6 +20,7 @@ tests::on_both_stores!(
     a_field_fails_alone_with_the_code_of_rest,
     validation_errors_name_the_fields_of_the_graphql_input,
     create_booking_and_pay_booking_are_idempotent,
+    create_property_and_moves_take_an_idempotency_key,
     every_limit_refuses_before_anything_runs,
     a_nested_page_of_twenty_bookings_costs_three_store_calls,
     map_searches_take_near_and_bbox_and_carry_the_distance,
@@ -557,6 +558,64 @@ async fn create_booking_and_pay_booking_are_idempotent(app: TestApp) {
     )
     .await;
     assert_eq!(data(&payments)["bookingPayments"]["items"].as_array().unwrap().len(), 1);
+}
+
+/// `createProperty` with an `idempotencyKey` lists once (one scope with `POST /properties`),
+/// and a move sent again with its key answers the booking instead of an error, while the same
+/// move without a key is still `conflict`.
+async fn create_property_and_moves_take_an_idempotency_key(app: TestApp) {
+    let (_, host, _) = app.signed_in("host").await;
+    let listing = tests::bookings::listing("Europe/Zurich", json!({}));
+    let key = format!("listing-{}", ulid::Ulid::new());
+    let create = "mutation($input: CreatePropertyInput!, $key: String) {
+        createProperty(input: $input, idempotencyKey: $key) { property { id title } } }";
+    let first = gql(&app, Some(&host), create, json!({"input": listing, "key": key})).await;
+    let again = gql(&app, Some(&host), create, json!({"input": listing, "key": key})).await;
+    assert_eq!(data(&first), data(&again), "{}", again.body);
+    let property_id = data(&first)["createProperty"]["property"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rest = app
+        .client
+        .post(format!("http://{}/properties", app.addr))
+        .bearer_auth(&host)
+        .header("idempotency-key", &key)
+        .json(&listing)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), StatusCode::CREATED);
+    let rest: Value = rest.json().await.unwrap();
+    assert_eq!(rest["id"], json!(property_id), "one key scope for both front doors");
+    let mine = gql(
+        &app,
+        Some(&host),
+        "{ myProperties { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(data(&mine)["myProperties"]["edges"].as_array().unwrap().len(), 1);
+
+    let (_, guest, _) = app.signed_in("guest").await;
+    let booked = tests::bookings::booked(&app, &guest, &property_id, &day(20), &day(23)).await;
+    let id = booked["id"].as_str().unwrap();
+    let cancel = "mutation($id: ID!, $key: String) {
+        cancelBooking(input: {bookingId: $id, reason: \"plans changed\"}, idempotencyKey: $key) { booking { id status } } }";
+    let move_key = format!("cancel-{}", ulid::Ulid::new());
+    let cancelled = gql(&app, Some(&guest), cancel, json!({"id": id, "key": move_key})).await;
+    assert_eq!(
+        data(&cancelled)["cancelBooking"]["booking"]["status"],
+        "cancelled",
+        "{}",
+        cancelled.body
+    );
+    let repeated = gql(&app, Some(&guest), cancel, json!({"id": id, "key": move_key})).await;
+    assert_eq!(data(&repeated), data(&cancelled), "{}", repeated.body);
+    let unkeyed = gql(&app, Some(&guest), cancel, json!({"id": id})).await;
+    assert_eq!(code(&unkeyed), "conflict", "{}", unkeyed.body);
+    let other_key = gql(&app, Some(&guest), cancel, json!({"id": id, "key": "another"})).await;
+    assert_eq!(code(&other_key), "conflict", "{}", other_key.body);
 }
 
 /// Depth, complexity, aliases, root fields and the body size: refused as a whole with

@@ -2,13 +2,15 @@
 
 use shared::App;
 use shared::auth::authenticate;
-use shared::http::{HandlerResult, Request, StatusCode, json, json_body};
-use shared::properties::{self, HostPropertyView, input::PropertyInput};
+use shared::http::{HandlerResult, Request, json_body, stored_answer};
+use shared::idempotency;
+use shared::properties::{self, input::PropertyInput};
 
-/// Lists a property for the signed-in host and answers `201` with it.
+/// Lists a property for the signed-in host and answers `201` with it (or, for a repeated
+/// `Idempotency-Key`, the first answer again).
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
     let principal = authenticate(app, &req)?;
     let input: PropertyInput = json_body(&req)?;
-    let property = properties::create(app, &principal, input).await?;
-    json(StatusCode::CREATED, &HostPropertyView::new(&property, &app.photo_urls))
+    let key = idempotency::header_key(&req)?;
+    stored_answer(properties::create(app, &principal, key, input).await?)
 }

@@ -12,6 +12,7 @@ use crate::auth::Principal;
 use crate::auth::authenticate;
 use crate::error::{ApiError, FieldError};
 use crate::http::{HandlerResult, Request, StatusCode, json, optional_json_body, path_param};
+use crate::idempotency;
 use crate::money::Money;
 
 /// Longest reason kept in the history.
@@ -44,6 +45,17 @@ impl Action {
             Action::Cancel => Transition::Cancel,
             Action::CheckIn => Transition::CheckIn,
             Action::CheckOut => Transition::CheckOut,
+        }
+    }
+
+    /// The route, the scope of its idempotency keys.
+    fn route(self) -> &'static str {
+        match self {
+            Action::Accept => "POST /bookings/{id}/accept",
+            Action::Decline => "POST /bookings/{id}/decline",
+            Action::Cancel => "POST /bookings/{id}/cancel",
+            Action::CheckIn => "POST /bookings/{id}/check-in",
+            Action::CheckOut => "POST /bookings/{id}/check-out",
         }
     }
 
@@ -114,23 +126,27 @@ fn refund_for(action: Action, principal: &Principal, booking: &Booking, now: Dat
     }
 }
 
-/// Makes `action` on a booking for `principal`; the answer is the booking after it.
+/// Makes `action` on a booking for `principal`; the answer is the booking after it. With an
+/// `Idempotency-Key`, the same request sent again after its move was made (its answer lost
+/// to a timeout or a `503`) answers the booking as it is instead of `409`.
 pub async fn act(
     app: &App,
     principal: &Principal,
     booking_id: &str,
     action: Action,
     input: Option<ActionInput>,
+    idempotency_key: Option<&str>,
 ) -> Result<Booking, ApiError> {
     let step = Move {
         transition: action.transition(),
         actor: principal.user_id.clone(),
         reason: reason(input)?,
+        request: idempotency_key.map(|key| idempotency::request_id(&principal.user_id, action.route(), key)),
     };
     let result = lifecycle::apply(
         app,
         booking_id,
-        step,
+        step.clone(),
         |booking, now| allowed(action, principal, booking, now),
         |booking, now| refund_for(action, principal, booking, now),
     )
@@ -138,7 +154,10 @@ pub async fn act(
     match result {
         Ok(booking) => Ok(booking),
         Err(MoveError::NotFound) => Err(NOT_FOUND),
-        Err(MoveError::Illegal { from }) => Err(ApiError::conflict(format!(
+        // The same person's same move, already made (a retry of a request whose answer was
+        // lost): the booking as it is, and nothing done twice.
+        Err(MoveError::Illegal { current, .. }) if lifecycle::is_last_move(&current, &step) => Ok(*current),
+        Err(MoveError::Illegal { from, .. }) => Err(ApiError::conflict(format!(
             "cannot {} a booking that is {}",
             action.transition().verb(),
             from.as_str()
@@ -153,7 +172,8 @@ pub async fn handle(app: &App, req: Request, action: Action) -> HandlerResult {
     let principal = authenticate(app, &req)?;
     let input: Option<ActionInput> = optional_json_body(&req)?;
     let booking_id = path_param(&req, "id")?;
-    let booking = act(app, &principal, booking_id, action, input).await?;
+    let key = idempotency::header_key(&req)?;
+    let booking = act(app, &principal, booking_id, action, input, key).await?;
     json(StatusCode::OK, &BookingView::from(&booking))
 }
 
@@ -200,6 +220,7 @@ mod tests {
                 at: booked_at,
                 reason: None,
             }],
+            last_request: None,
         }
     }
 

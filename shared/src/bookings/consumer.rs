@@ -54,6 +54,7 @@ async fn system_move(
         transition,
         actor: SYSTEM_ACTOR.to_owned(),
         reason,
+        request: None,
     };
     // A declined request was paid; an expiring booking may have been paid at the last moment.
     let refund = |booking: &super::Booking, _now| match transition {
@@ -63,7 +64,7 @@ async fn system_move(
     };
     match lifecycle::apply(app, booking_id, step, |_, _| Ok(()), refund).await {
         Ok(_) => Ok(()),
-        Err(MoveError::Illegal { from }) => {
+        Err(MoveError::Illegal { from, .. }) => {
             tracing::info!(
                 booking_id,
                 from = from.as_str(),

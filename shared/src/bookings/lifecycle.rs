@@ -63,6 +63,23 @@ pub fn target(from: BookingStatus, transition: Transition) -> Option<BookingStat
         .map(|(_, _, to)| *to)
 }
 
+/// Whether `booking`'s last move is `step` itself, sent again: a keyed request (the same
+/// user, route and `Idempotency-Key`) made it, `step.transition` leads where the booking is,
+/// and its history ends there, by the same actor, for the same reason. A client retrying a
+/// request whose answer was lost is answered by this instead of `409`; the same move without
+/// a key, or with another key, stays the illegal transition it is.
+pub fn is_last_move(booking: &Booking, step: &Move) -> bool {
+    let leads_here = TRANSITIONS
+        .iter()
+        .any(|(_, transition, to)| *transition == step.transition && *to == booking.status);
+    step.request.is_some()
+        && booking.last_request == step.request
+        && leads_here
+        && booking.history.last().is_some_and(|entry| {
+            entry.status == booking.status && entry.actor == step.actor && entry.reason == step.reason
+        })
+}
+
 impl Transition {
     /// What the move is called in messages.
     pub fn verb(self) -> &'static str {
@@ -136,6 +153,8 @@ pub struct Move {
     /// A user id, or [`super::model::SYSTEM_ACTOR`].
     pub actor: String,
     pub reason: Option<String>,
+    /// The keyed request making the move ([`crate::idempotency::request_id`]), if any.
+    pub request: Option<String>,
 }
 
 /// The `data` of a booking event: enough for the payments and reviews consumers to act
@@ -176,6 +195,8 @@ pub enum MoveError {
     /// a late or repeated event).
     Illegal {
         from: BookingStatus,
+        /// The booking as it was read.
+        current: Box<Booking>,
     },
     Api(ApiError),
 }
@@ -214,7 +235,7 @@ where
     C: Fn(&Booking, DateTime<Utc>) -> Result<(), ApiError>,
     R: Fn(&Booking, DateTime<Utc>) -> Option<Money>,
 {
-    for attempt in 1..=ATTEMPTS {
+    for _ in 1..=ATTEMPTS {
         let (current, version) = load(app, booking_id).await?.ok_or(MoveError::NotFound)?;
         let now = app.clock.now();
         check(&current, now)?;
@@ -226,7 +247,12 @@ where
                 PayRequestToBook
             };
         }
-        let mut to = target(current.status, step.transition).ok_or(MoveError::Illegal { from: current.status })?;
+        let Some(mut to) = target(current.status, step.transition) else {
+            return Err(MoveError::Illegal {
+                from: current.status,
+                current: Box::new(current),
+            });
+        };
         let mut refund_now = refund(&current, now);
 
         let mut actions = Vec::new();
@@ -339,13 +365,11 @@ where
             }
             // The booking or one of its nights changed since the read: read again.
             Err(StoreError::TransactionConditionFailed { .. }) => {}
-            Err(StoreError::Conflict) => {
-                tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
-            }
+            // A collision the store's retries did not get past: transient, `503`.
             Err(err) => return Err(err.into()),
         }
     }
-    Err(ApiError::conflict("the booking kept changing; try again").into())
+    Err(ApiError::unavailable("the booking kept changing").into())
 }
 
 /// The booking after the move.
@@ -364,6 +388,7 @@ fn moved(current: &Booking, step: &Move, to: BookingStatus, refund: Option<Money
         at: now,
         reason: step.reason.clone(),
     });
+    next.last_request = step.request.clone();
     next
 }
 
@@ -378,20 +403,26 @@ fn deadline_actions(
     // Check-in instructions are posted 48 h before the check-in instant, or at once when the
     // stay is confirmed later than that.
     let instructions = || {
-        deadlines::schedule(&Deadline {
-            kind: DeadlineKind::CheckInInstructions,
-            subject_id: id.to_owned(),
-            booking_id: id.to_owned(),
-            due_at: (current.terms.check_in_at(current.check_in) - INSTRUCTIONS_LEAD).max(now),
-        })
+        deadlines::schedule(
+            &Deadline {
+                kind: DeadlineKind::CheckInInstructions,
+                subject_id: id.to_owned(),
+                booking_id: id.to_owned(),
+                due_at: (current.terms.check_in_at(current.check_in) - INSTRUCTIONS_LEAD).max(now),
+            },
+            now,
+        )
     };
     let reminder = || {
-        deadlines::schedule(&Deadline {
-            kind: DeadlineKind::CheckInReminder,
-            subject_id: id.to_owned(),
-            booking_id: id.to_owned(),
-            due_at: (current.terms.check_in_at(current.check_in) - REMINDER_LEAD).max(now),
-        })
+        deadlines::schedule(
+            &Deadline {
+                kind: DeadlineKind::CheckInReminder,
+                subject_id: id.to_owned(),
+                booking_id: id.to_owned(),
+                due_at: (current.terms.check_in_at(current.check_in) - REMINDER_LEAD).max(now),
+            },
+            now,
+        )
     };
     match transition {
         PayInstantBook => {
@@ -401,12 +432,15 @@ fn deadline_actions(
         }
         PayRequestToBook => {
             actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
-            actions.push(deadlines::schedule(&Deadline {
-                kind: DeadlineKind::HostAnswer,
-                subject_id: id.to_owned(),
-                booking_id: id.to_owned(),
-                due_at: now + HOST_ANSWER_WINDOW,
-            })?);
+            actions.push(deadlines::schedule(
+                &Deadline {
+                    kind: DeadlineKind::HostAnswer,
+                    subject_id: id.to_owned(),
+                    booking_id: id.to_owned(),
+                    due_at: now + HOST_ANSWER_WINDOW,
+                },
+                now,
+            )?);
         }
         Accept => {
             actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));

@@ -187,6 +187,11 @@ pub struct Booking {
     pub conversation_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub history: Vec<HistoryEntry>,
+    /// Which keyed request made the last move (a digest of its user, route and
+    /// `Idempotency-Key`), so that the same request sent again is answered, not refused.
+    /// Never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_request: Option<String>,
 }
 
 impl Booking {

@@ -95,7 +95,10 @@ fn list_bookings() {}
     security(("bearer" = [])),
     description = "The host accepts a paid request to book (`awaiting_host` -> `confirmed`). Unanswered for 24 hours, \
 a request is declined by the system and refunded in full.",
-    params(("id" = String, Path, description = "Booking id")),
+    params(
+        ("id" = String, Path, description = "Booking id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+    ),
     responses(
         (status = 200, description = "Confirmed", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
@@ -109,7 +112,10 @@ fn accept_booking() {}
 #[utoipa::path(post, path = "/bookings/{id}/decline", tag = "bookings", request_body(content = Option<ActionInput>),
     security(("bearer" = [])),
     description = "The host declines a paid request to book; `refund` is the whole total and the nights are free again.",
-    params(("id" = String, Path, description = "Booking id")),
+    params(
+        ("id" = String, Path, description = "Booking id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+    ),
     responses(
         (status = 200, description = "Declined", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
@@ -128,7 +134,10 @@ accepted; otherwise the policy's refund, measured to the check-in instant in the
 half (50 % of the nightly subtotal, rounded half up, plus the cleaning fee) or nothing. flexible: full until 24 h \
 before; moderate: full until 5 days before, then half until check-in; firm: full until 30 days, half until 7 days \
 before; strict: full within 48 h of booking if at least 14 days before, half until 7 days before.",
-    params(("id" = String, Path, description = "Booking id")),
+    params(
+        ("id" = String, Path, description = "Booking id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+    ),
     responses(
         (status = 200, description = "Cancelled, with the refund", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
@@ -142,7 +151,10 @@ fn cancel_booking() {}
     security(("bearer" = [])),
     description = "The guest or the host records the arrival of a confirmed stay, from 00:00 of the check-in day \
 until the check-out instant (check-out date at checkOutTime), both in the property's time zone.",
-    params(("id" = String, Path, description = "Booking id")),
+    params(
+        ("id" = String, Path, description = "Booking id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+    ),
     responses(
         (status = 200, description = "Checked in, with checkedInAt", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
@@ -155,7 +167,10 @@ fn check_in_booking() {}
 #[utoipa::path(post, path = "/bookings/{id}/check-out", tag = "bookings", request_body(content = Option<ActionInput>),
     security(("bearer" = [])),
     description = "The guest or the host records the departure of a checked-in stay.",
-    params(("id" = String, Path, description = "Booking id")),
+    params(
+        ("id" = String, Path, description = "Booking id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+    ),
     responses(
         (status = 200, description = "Checked out, with checkedOutAt", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),

@@ -26,8 +26,10 @@ pub(super) struct GraphqlResponse {
     description = "Every query and action of this API in one GraphQL schema (see `GET /graphql/schema.graphql`), \
 over the same rules, data and errors. A missing or invalid bearer token leaves the request anonymous. Limits, checked \
 before anything runs: depth 10, 1,000 complexity points (a connection counts its selection `first` times), 50 aliases, \
-20 root fields (code `query_too_complex`). `createBooking` and `payBooking` take an `idempotencyKey` with the \
-`Idempotency-Key` semantics, in the same scope as the REST routes.",
+20 root fields (code `query_too_complex`). `createProperty`, `createBooking`, `payBooking` and the five booking moves take an \
+`idempotencyKey` with the `Idempotency-Key` semantics, in the same scope as the REST routes. Errors carry the REST codes in \
+`extensions.code`; `unavailable` (a dependency throttled, timed out or collided; nothing half-written) also carries \
+`extensions.retryAfter` in seconds.",
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "An executed operation (`data`, and `errors` for fields that failed), or, unless \

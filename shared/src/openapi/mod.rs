@@ -238,12 +238,16 @@ struct SearchPage {
 }
 
 #[utoipa::path(post, path = "/properties", tag = "properties", request_body = PropertyInput, security(("bearer" = [])),
+    description = "Lists a property. `Idempotency-Key` (optional, 1..255 visible ASCII characters, per user) works as for \
+`POST /bookings`: a client that retries a request whose answer it lost (a `503`, a timeout) with the same key and body \
+gets the first `201` again, and the property is listed once.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
-        (status = 201, description = "Listed (with the host-only `checkInInstructions`)", body = HostPropertyView),
-        (status = 400, description = "Malformed JSON, a wrong type or an unknown field", body = ErrorResponse),
+        (status = 201, description = "Listed (with the host-only `checkInInstructions`), or the first answer again for a repeated Idempotency-Key", body = HostPropertyView),
+        (status = 400, description = "Malformed JSON, a wrong type, an unknown field or a bad Idempotency-Key", body = ErrorResponse),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 403, description = "Not a host", body = ErrorResponse),
-        (status = 422, description = "Missing or invalid fields, all named", body = ErrorResponse),
+        (status = 422, description = "Missing or invalid fields, all named, or an Idempotency-Key reused with another body", body = ErrorResponse),
     ))]
 #[allow(dead_code)]
 fn create_property() {}

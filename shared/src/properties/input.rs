@@ -1,7 +1,7 @@
 //! Parsing a property from a request: create (required fields and defaults) and patch (any
 //! writable subset, merged with what is stored), naming every bad field at once.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::model::{Address, CancellationPolicy, Property};
 use crate::error::Problems;
@@ -17,7 +17,7 @@ pub const MAX_NIGHTS_LIMIT: i64 = 90;
 pub const MAX_INSTRUCTIONS_CHARS: usize = 2000;
 
 /// The address as a request carries it.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddressInput {
     pub line1: Option<String>,
@@ -27,8 +27,9 @@ pub struct AddressInput {
     pub postal_code: Option<String>,
 }
 
-/// Body of `POST /properties` and `PATCH /properties/{id}`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Body of `POST /properties` and `PATCH /properties/{id}` (serialized only to recognise a
+/// repeated request under one `Idempotency-Key`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PropertyInput {
     pub title: Option<String>,
@@ -71,7 +72,7 @@ pub struct PropertyInput {
 }
 
 /// A position as a request carries it.
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     /// Latitude, -90..90.

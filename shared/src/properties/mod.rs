@@ -17,6 +17,7 @@ use self::input::{Listing, PropertyInput};
 use crate::App;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problems};
+use crate::idempotency::{self, Begin, StoredAnswer};
 use crate::store::keys::{self};
 use crate::store::{Condition, Index, Query, StoreError, TxAction, Update};
 
@@ -104,24 +105,55 @@ async fn commit(app: &App, mut actions: Vec<TxAction>) -> Result<(), StoreError>
 }
 
 /// Lists a new property for a host (`403` for a user without the host role).
-pub async fn create(app: &App, principal: &Principal, input: PropertyInput) -> Result<Property, ApiError> {
+///
+/// With an `Idempotency-Key` (which a host's client sends so that retrying a request whose
+/// answer was lost lists the property once), the same key and body within 24 h answer the
+/// first `201` again, as for bookings; the answer is recorded in the listing's transaction.
+pub async fn create(
+    app: &App,
+    principal: &Principal,
+    idempotency_key: Option<&str>,
+    input: PropertyInput,
+) -> Result<StoredAnswer, ApiError> {
     if !principal.has_role(Role::Host) {
         return Err(ApiError::Forbidden("only hosts can list properties"));
     }
+    let claim = match idempotency::begin(app, idempotency_key, &input, &principal.user_id, CREATE_ROUTE).await? {
+        Begin::Replay(answer) => return Ok(answer),
+        Begin::Proceed(claim) => claim,
+    };
     let mut problems = Problems::new();
     let listing = input.listing(None, &mut problems);
     problems.finish()?;
     let listing = listing.ok_or_else(|| ApiError::internal("validation passed without a listing"))?;
     let now = app.clock.now();
     let property = build(crate::ids::new_id(), principal.user_id.clone(), listing, now, now);
+    let answer = StoredAnswer {
+        status: 201,
+        body: serde_json::to_string(&HostPropertyView::new(&property, &app.photo_urls)).map_err(ApiError::internal)?,
+    };
     let mut actions = vec![TxAction::Put {
         item: property.to_item()?,
         condition: Condition::Absent,
     }];
     actions.extend(index::moves(None, Some(&property))?);
-    commit(app, actions).await?;
-    Ok(property)
+    let recorded_at = actions.len();
+    if let Some(claim) = &claim {
+        actions.push(claim.record(&answer, now)?);
+    }
+    match commit(app, actions).await {
+        Ok(()) => Ok(answer),
+        // A concurrent request with the same key listed it first: its answer is ours.
+        Err(StoreError::TransactionConditionFailed { index }) if index == recorded_at => match &claim {
+            Some(claim) => claim.answer_of_concurrent_request(app).await,
+            None => Err(ApiError::internal("a listing without a key failed on its key")),
+        },
+        Err(err) => Err(err.into()),
+    }
 }
+
+/// The route `POST /properties`, the scope of its idempotency keys.
+pub const CREATE_ROUTE: &str = "POST /properties";
 
 /// Changes any writable subset of the host's property. Counters (open bookings, ratings)
 /// change under it concurrently, so the write is conditioned on the version read and retried.
