@@ -35,8 +35,8 @@ where
 }
 
 /// Receives after which a message that still fails moves to the dead-letter list (the
-/// queues' `maxReceiveCount`).
-pub const MAX_RECEIVES: u32 = 3;
+/// queues' `maxReceiveCount`, which the consumers count on too).
+pub const MAX_RECEIVES: u32 = shared::consumer::MAX_RECEIVES;
 
 /// Most messages in one batch (the event source mapping's batch size).
 pub const BATCH_SIZE: usize = 10;
@@ -247,6 +247,30 @@ impl LocalBus {
             tracing::error!(queue = queue.name(), error = %err, "cannot read dead letters");
             Vec::new()
         })
+    }
+
+    /// Moves every dead letter of `queue` back onto it (at the end of its message group, as
+    /// SQS's redrive does), as new messages that the deduplication window does not drop: the
+    /// consumers are idempotent by event id, so one that was handled after all is not applied
+    /// twice. Returns how many moved.
+    pub fn redrive(&self, queue: Queue) -> Result<usize, LocalBusError> {
+        let now = self.now_ms();
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let moved = tx.execute(
+            "INSERT INTO messages (queue, message_id, group_id, dedup_id, body, sent_at, visible_at)
+             SELECT queue, 'redriven-' || message_id, group_id, dedup_id, body, ?2, ?2
+             FROM dead_letters WHERE queue = ?1 ORDER BY seq",
+            params![queue.name(), now],
+        )?;
+        tx.execute("DELETE FROM dead_letters WHERE queue = ?1", [queue.name()])?;
+        tx.commit()?;
+        drop(db);
+        if moved > 0 {
+            tracing::info!(queue = queue.name(), moved, "dead letters redriven");
+            self.wake.notify_one();
+        }
+        Ok(moved)
     }
 
     /// How many messages `queue` holds (waiting, in flight or waiting for a retry).

@@ -89,6 +89,63 @@ impl EventBus for SqsBus {
     }
 }
 
+/// Moves the messages parked on the dead-letter queue `dead_letters` back onto `queue`, each
+/// sent again before it is deleted from the dead-letter queue (so a failure in between leaves
+/// a copy on both, never on neither: the consumers are idempotent by event id). On a FIFO
+/// queue each keeps its message group and gets a new deduplication id, since the event id
+/// it was first sent with would be dropped within SQS's 5-minute window. Returns how many
+/// moved.
+pub async fn redrive(client: &Client, dead_letters: &str, queue: &str) -> Result<usize, BusError> {
+    use aws_sdk_sqs::types::MessageSystemAttributeName;
+    let failed = |doing: &str, err: &dyn std::fmt::Display| BusError::Unavailable(format!("{doing}: {err}"));
+    let fifo = queue.ends_with(".fifo");
+    let mut moved = 0;
+    loop {
+        let received = client
+            .receive_message()
+            .queue_url(dead_letters)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .visibility_timeout(60)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+            .send()
+            .await
+            .map_err(|err| failed("ReceiveMessage from the dead-letter queue", &DisplayErrorContext(&err)))?;
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(moved);
+        }
+        for message in messages {
+            let (Some(body), Some(receipt)) = (message.body.as_deref(), message.receipt_handle.as_deref()) else {
+                continue;
+            };
+            let mut send = client.send_message().queue_url(queue).message_body(body);
+            if fifo {
+                let group = message
+                    .attributes
+                    .as_ref()
+                    .and_then(|attributes| attributes.get(&MessageSystemAttributeName::MessageGroupId))
+                    .cloned()
+                    .unwrap_or_else(|| "redriven".to_owned());
+                send = send
+                    .message_group_id(group)
+                    .message_deduplication_id(format!("redrive-{}", crate::ids::new_ulid()));
+            }
+            send.send()
+                .await
+                .map_err(|err| failed("SendMessage back to the queue", &DisplayErrorContext(&err)))?;
+            client
+                .delete_message()
+                .queue_url(dead_letters)
+                .receipt_handle(receipt)
+                .send()
+                .await
+                .map_err(|err| failed("DeleteMessage from the dead-letter queue", &DisplayErrorContext(&err)))?;
+            moved += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -200,6 +200,7 @@ mod tests {
                     reason: None,
                 })
                 .collect(),
+            last_request: None,
         }
     }
 

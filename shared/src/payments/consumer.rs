@@ -37,6 +37,18 @@ pub enum PaymentEventError {
     Store(#[from] StoreError),
 }
 
+impl crate::consumer::Transient for PaymentEventError {
+    fn is_transient(&self) -> bool {
+        match self {
+            // The provider failed; refunds are keyed, so asking again is safe.
+            PaymentEventError::Refund { .. } => true,
+            PaymentEventError::Api(err) => err.is_transient(),
+            PaymentEventError::Store(err) => err.is_transient(),
+            PaymentEventError::Malformed { .. } => false,
+        }
+    }
+}
+
 /// Handles one event of the `payment-events` queue.
 pub async fn on_event(app: &App, event: Event) -> Result<(), PaymentEventError> {
     match event.kind {
@@ -186,12 +198,15 @@ async fn schedule_payout(app: &App, event: &Event) -> Result<(), PaymentEventErr
             item: Item::new(keys::payout(&event.booking_id), kind::PAYOUT, &payout)?,
             condition: Condition::Absent,
         },
-        deadlines::schedule(&Deadline {
-            kind: DeadlineKind::Payout,
-            subject_id: event.booking_id.clone(),
-            booking_id: event.booking_id.clone(),
-            due_at: payout.available_at,
-        })?,
+        deadlines::schedule(
+            &Deadline {
+                kind: DeadlineKind::Payout,
+                subject_id: event.booking_id.clone(),
+                booking_id: event.booking_id.clone(),
+                due_at: payout.available_at,
+            },
+            app.clock.now(),
+        )?,
     ];
     match app.store.transact(actions).await {
         // Index 0 failing means the payout exists: the event was handled before.
