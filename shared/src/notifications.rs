@@ -1,12 +1,13 @@
 //! The emails of the `notifications` queue: one per event and recipient, if the recipient
 //! wants that kind (security emails always go).
 //!
-//! Once per event: before sending, a `NOTIFIED#<event>#<recipient>` claim is written with
-//! "absent" as its condition, so a redelivered event finds it and sends nothing. A failed send
-//! removes the claim and fails the event, which comes back (3 receives, then the DLQ). A
-//! process that dies between the claim and the send loses that one email: at most once was
-//! chosen over at least once, as a duplicate booking email misleads and a missing one is
-//! recoverable from the app.
+//! Once per event: after a send, a `NOTIFIED#<event>#<recipient>` record is written, and an
+//! event handled again (a redelivery, a batch retried) finds it and sends nothing. A failed
+//! send records nothing and fails the event, which comes back (3 receives, then the DLQ). A
+//! process that dies between the send and the record sends that email again when the event
+//! comes back: at least once was chosen over at most once, so a crash never loses an email,
+//! and the email carries its `(event, recipient)` reference so a sink that can keeps one copy
+//! (the local mailbox does; SES cannot, so there such a crash repeats one email).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -30,7 +31,7 @@ use crate::users::email_token::{self, Purpose};
 use crate::users::find_user;
 use crate::users::preferences::Topic;
 
-/// How long a sent-claim is kept: longer than any redelivery (3 receives, 14-day retention).
+/// How long a sent record is kept: longer than any redelivery (3 receives, 14-day retention).
 const CLAIM_TTL: Duration = Duration::days(15);
 /// Reset emails per address per hour.
 pub const RESET_EMAILS_PER_HOUR: i64 = 3;
@@ -50,6 +51,17 @@ pub enum NotifyError {
     Api(#[from] ApiError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::consumer::Transient for NotifyError {
+    fn is_transient(&self) -> bool {
+        match self {
+            NotifyError::Mail(err) => matches!(err, MailError::Unavailable(_)),
+            NotifyError::Api(err) => err.is_transient(),
+            NotifyError::Store(err) => err.is_transient(),
+            NotifyError::Malformed { .. } | NotifyError::NotConfigured => false,
+        }
+    }
 }
 
 /// The mail service and links of the running function.
@@ -198,7 +210,7 @@ pub async fn on_event(app: &App, event: Event) -> Result<(), NotifyError> {
     }
 }
 
-/// Claims (event, recipient), builds the email and sends it; see the module's comment.
+/// Builds the email of (event, recipient), sends it and records it; see the module's comment.
 async fn send_once<F, Fut>(
     app: &App,
     out: &Outbound<'_>,
@@ -231,33 +243,24 @@ where
         return Ok(false);
     }
     let key = keys::notified(&event.id, &to.id);
-    let claim = Item::new(key.clone(), kind::NOTIFIED, &serde_json::json!({ "eventId": event.id }))?
-        .with_ttl((app.clock.now() + CLAIM_TTL).timestamp());
-    match app.store.put(claim, Condition::Absent).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed) => return Ok(false),
-        Err(err) => return Err(err.into()),
+    if app.store.get(&key).await?.is_some() {
+        return Ok(false);
     }
-    let sent = match build().await {
-        Ok(Some(email)) => out.mailer.send(&email).await.map(|()| true).map_err(NotifyError::from),
-        Ok(None) => Ok(false),
-        Err(err) => Err(err),
+    let Some(mut email) = build().await? else {
+        return Ok(false);
     };
-    match sent {
-        Ok(sent) => {
-            if sent {
-                tracing::info!(event_id = %event.id, kind = ?event.kind, user_id = %to.id, "email sent");
-            }
-            Ok(sent)
-        }
-        Err(err) => {
-            // Let the retry send it.
-            if let Err(release) = app.store.delete(&key, Condition::Always).await {
-                tracing::error!(event_id = %event.id, error = %release, "sent-claim of a failed email left behind");
-            }
-            Err(err)
-        }
+    email.reference = Some(format!("{}#{}", event.id, to.id));
+    out.mailer.send(&email).await?;
+    tracing::info!(event_id = %event.id, kind = ?event.kind, user_id = %to.id, "email sent");
+    let record = Item::new(key, kind::NOTIFIED, &serde_json::json!({ "eventId": event.id }))?
+        .with_ttl((app.clock.now() + CLAIM_TTL).timestamp());
+    match app.store.put(record, Condition::Absent).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => {}
+        // Sent, only not recorded: the event is handled. Failing it would send the email
+        // again, and this record only saves a redelivery from doing that.
+        Err(err) => tracing::warn!(event_id = %event.id, error = %err, "a sent email was not recorded"),
     }
+    Ok(true)
 }
 
 /// Reset emails sent to `folded_email` in the current hour.
@@ -483,8 +486,8 @@ async fn message_email(app: &App, out: &Outbound<'_>, event: &Event) -> Result<(
         return Ok(());
     };
     send_once(app, out, event, &recipient, Topic::Messages, || async {
-        // The pause is taken once this event's claim is held, so a redelivery does not
-        // count against it.
+        // The pause names this message, so this event handled again (its email not recorded
+        // as sent) finds its own pause and sends, while other messages stay quiet.
         let pause = Item::new(
             keys::message_mail_throttle(&reference.conversation_id, &recipient.id),
             kind::MESSAGE_MAIL_THROTTLE,

@@ -7,6 +7,10 @@
 //! `text/plain` and a `text/html` part, UTF-8, base64 (the decoded parts are the email's text
 //! and HTML byte for byte), the subject RFC 2047-encoded when it is not plain ASCII. The links
 //! are kept in `X-Roost-Link` headers, in order, so that the file alone is the whole record.
+//!
+//! An email with a [`reference`](Email::reference) is kept once: `.refs/<reference>` names
+//! the ULID its file has, written before the email, so the same email sent again after a crash
+//! (before or after its file was written) replaces its one copy instead of adding another.
 
 use std::fs;
 use std::io::{self, Write};
@@ -120,11 +124,52 @@ impl Mailer for Mailbox {
     // API only.
     async fn send(&self, email: &Email) -> Result<(), MailError> {
         check_address(&email.to)?;
-        let id = crate::ids::new_ulid();
+        let id = match &email.reference {
+            Some(reference) => self
+                .id_of(reference)
+                .map_err(|err| unavailable("recording an email's reference", &err))?,
+            None => crate::ids::new_ulid(),
+        };
         let raw = render(id, LOCAL_FROM, email, self.clock.now());
         self.write(id, &raw)
             .map_err(|err| unavailable("writing an email", &err))
     }
+}
+
+impl Mailbox {
+    /// The ULID of the email with `reference`: the one recorded, or a new one recorded now.
+    fn id_of(&self, reference: &str) -> io::Result<Ulid> {
+        let refs = self.dir.join(REFERENCES);
+        let file = refs.join(reference_file_name(reference));
+        match fs::read_to_string(&file) {
+            Ok(recorded) => {
+                if let Ok(id) = recorded.trim().parse::<Ulid>() {
+                    return Ok(id);
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        fs::create_dir_all(&refs)?;
+        let id = crate::ids::new_ulid();
+        let temporary = refs.join(format!(".{id}.tmp"));
+        fs::write(&temporary, id.to_string())?;
+        fs::rename(&temporary, &file)?;
+        Ok(id)
+    }
+}
+
+/// The hidden folder of references (hidden, so listing the mailbox skips it).
+const REFERENCES: &str = ".refs";
+
+/// A file name for `reference`, whatever it holds: its SHA-256 in hex (stable across builds,
+/// so a restart on a newer binary still finds the references of the older one).
+fn reference_file_name(reference: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(reference.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn unavailable(doing: &str, err: &io::Error) -> MailError {
@@ -334,6 +379,7 @@ mod tests {
                 "https://roost.example/bookings/01B".to_owned(),
                 "https://roost.example/settings/notifications".to_owned(),
             ],
+            reference: None,
         }
     }
 
@@ -475,6 +521,31 @@ mod tests {
         let mut subjects: Vec<u32> = listed.iter().map(|mail| mail.subject.parse().unwrap()).collect();
         subjects.sort_unstable();
         assert_eq!(subjects, (0..20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn an_email_sent_again_with_its_reference_is_kept_once_as_last_sent() {
+        let dir = scratch_dir();
+        let _cleanup = Cleanup(dir.clone());
+        let mailbox = Mailbox::open(&dir, Arc::new(ManualClock::default())).unwrap();
+        let referenced = |text: &str| Email {
+            reference: Some("EVENT#01A#USER#01B".to_owned()),
+            ..email("once@example.com", "Confirm", text, text)
+        };
+        mailbox.send(&referenced("first token")).await.unwrap();
+        mailbox.send(&referenced("second token")).await.unwrap();
+        mailbox
+            .send(&email("once@example.com", "Other", "x", "x"))
+            .await
+            .unwrap();
+        let listed = mailbox.list("once@example.com").unwrap();
+        let texts: Vec<&str> = listed.iter().map(|mail| mail.text.as_str()).collect();
+        assert_eq!(listed.len(), 2, "{texts:?}");
+        assert!(texts.contains(&"second token"), "the last copy is kept: {texts:?}");
+        // A reopened mailbox (a restarted local API) still knows the reference.
+        let reopened = Mailbox::open(&dir, Arc::new(ManualClock::default())).unwrap();
+        reopened.send(&referenced("third token")).await.unwrap();
+        assert_eq!(reopened.list("once@example.com").unwrap().len(), 2);
     }
 
     #[tokio::test]

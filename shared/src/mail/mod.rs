@@ -31,6 +31,11 @@ pub struct Email {
     /// The app links the email carries: its main action first (the verification link, the
     /// booking), the notification settings last.
     pub links: Vec<String>,
+    /// What makes this email one of a kind (the event it tells of and its recipient), set by
+    /// the notifications consumer. An event handled again after a crash sends its email
+    /// again with the same reference; a sink that can (the local mailbox) keeps one copy, the
+    /// last. SES cannot, so there a crash between the send and its record repeats that email.
+    pub reference: Option<String>,
 }
 
 // By hand: the parts and links of a verification or reset email hold its token.

@@ -213,6 +213,7 @@ mod tests {
             text: "t".to_owned(),
             html: "h".to_owned(),
             links: Vec::new(),
+            reference: None,
         };
         let failed = mailer.send(&email).await;
         assert!(matches!(failed, Err(MailError::Unavailable(_))), "{failed:?}");

@@ -285,6 +285,7 @@ fn finish(to: &Recipient<'_>, view: &impl Parts, subject: String, links: Vec<Str
         text: view.text(),
         html: view.html(),
         links,
+        reference: None,
     }
 }
 
