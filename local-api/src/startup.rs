@@ -350,7 +350,13 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let webhook_secret = local_secret(&options.data_dir, STRIPE_WEBHOOK_SECRET_ENV, "stripe-webhook-secret")
         .map_err(|err| data_error(err.to_string()))?;
     let (payments, payments_line): (Arc<dyn PaymentProvider>, String) = match &options.payments {
-        Payments::Sandbox => (Arc::new(SandboxProvider::new()), "sandbox (offline)".to_owned()),
+        Payments::Sandbox => (
+            Arc::new(
+                SandboxProvider::persistent(options.data_dir.join("payments.json"))
+                    .map_err(|err| data_error(err.to_string()))?,
+            ),
+            "sandbox (offline)".to_owned(),
+        ),
         Payments::Stripe(stripe) => (stripe.clone(), format!("stripe at {}", stripe.base_url())),
         Payments::StripeFromEnv | Payments::Unknown(_) => {
             return Err(StartError::Backend("payments not resolved".into()));

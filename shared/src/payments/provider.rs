@@ -28,7 +28,7 @@ pub struct ChargeRequest {
 }
 
 /// Where a charge stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChargeState {
     Succeeded,
     /// Declined or otherwise failed; the message is safe to show (e.g. "Your card was declined.").
@@ -52,7 +52,7 @@ pub struct Charge {
 }
 
 /// A refund as the provider answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Refund {
     /// The provider's id (`re_...`).
     pub reference: String,
