@@ -20,6 +20,8 @@ use shared::payments::sandbox::SandboxProvider;
 use shared::photos::storage::{PhotoStorage, PhotoUrls};
 use shared::store::Store;
 
+use crate::faults::{FaultPlan, FaultyStore};
+
 /// Which store the app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -98,7 +100,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, payments: Arc<dyn PaymentProvider>) -> TestApp {
     let clock = Arc::new(ManualClock::default());
     let store = store(backend, clock.clone()).await;
-    spawn(backend, store, clock, payments).await
+    spawn(backend, store, clock, payments, None).await
+}
+
+/// Like [`spawn_app`], with the store and the event bus failing the calls `plan` picks
+/// (`crate::faults`): requests, consumers, the relay and the sweep all meet the faults.
+pub async fn spawn_faulty_app(backend: Backend, plan: Arc<FaultPlan>) -> TestApp {
+    let clock = Arc::new(ManualClock::default());
+    let store = store(backend, clock.clone()).await;
+    let store = Arc::new(FaultyStore::new(store, plan.clone()));
+    spawn(backend, store, clock, Arc::new(SandboxProvider::new()), Some(plan)).await
 }
 
 /// Like [`spawn_app`] (SQLite's photo storage and mail), over `store` (a store made to fail).
@@ -108,6 +119,7 @@ pub async fn spawn_app_on(store: Arc<dyn Store>) -> TestApp {
         store,
         Arc::new(ManualClock::default()),
         Arc::new(SandboxProvider::new()),
+        None,
     )
     .await
 }
@@ -117,13 +129,18 @@ async fn spawn(
     store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
     payments: Arc<dyn PaymentProvider>,
+    plan: Option<Arc<FaultPlan>>,
 ) -> TestApp {
     let bus = Arc::new(LocalBus::temporary().expect("temporary bus"));
     let publish_fails = Arc::new(AtomicBool::new(false));
-    let faulty = Arc::new(FaultyBus {
+    let switched: Arc<dyn EventBus> = Arc::new(SwitchedBus {
         inner: bus.clone(),
         fail: publish_fails.clone(),
     });
+    let faulty: Arc<dyn EventBus> = match plan {
+        Some(plan) => Arc::new(crate::faults::FaultyBus::new(switched, plan)),
+        None => switched,
+    };
     let settings = Settings {
         jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
         jwt_issuer: "roost".to_owned(),
@@ -275,13 +292,13 @@ impl Mailer for FaultyMailer {
 }
 
 /// The local bus, made to fail on demand.
-struct FaultyBus {
+struct SwitchedBus {
     inner: Arc<LocalBus>,
     fail: Arc<AtomicBool>,
 }
 
 #[async_trait::async_trait]
-impl EventBus for FaultyBus {
+impl EventBus for SwitchedBus {
     async fn publish(&self, queue: Queue, event: &Event) -> Result<(), BusError> {
         if self.fail.load(Ordering::SeqCst) {
             return Err(BusError::Unavailable(

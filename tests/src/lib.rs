@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod bookings;
+pub mod faults;
+pub mod journey;
 pub mod localstripe;
 pub mod mail;
 pub mod moto;
