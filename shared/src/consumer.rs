@@ -185,8 +185,8 @@ mod tests {
             &a1.id,
         )
         .await;
-        assert_eq!(handled, [b1.id.clone()]);
-        assert_eq!(failed, [a1.id.clone(), a2.id.clone()]);
+        assert_eq!(handled, [b1.id.as_str()]);
+        assert_eq!(failed, [a1.id.as_str(), a2.id.as_str()]);
     }
 
     #[tokio::test]
@@ -202,18 +202,18 @@ mod tests {
         .await;
         assert_eq!(
             handled,
-            [a2.id.clone()],
+            [a2.id.as_str()],
             "a2 does not follow a1 to the dead-letter queue"
         );
-        assert_eq!(failed, [a1.id.clone()]);
+        assert_eq!(failed, [a1.id.as_str()]);
     }
 
     #[tokio::test]
     async fn a_standard_queue_failure_holds_up_nothing() {
         let (one, two) = (event("A"), event("A"));
         let (handled, failed) = run(vec![record(None, 1, &one), record(None, 1, &two)], &one.id).await;
-        assert_eq!(handled, [two.id.clone()]);
-        assert_eq!(failed, [one.id.clone()]);
+        assert_eq!(handled, [two.id.as_str()]);
+        assert_eq!(failed, [one.id.as_str()]);
     }
 
     #[tokio::test]
@@ -223,6 +223,6 @@ mod tests {
         garbled.body = Some("not json".to_owned());
         let (handled, failed) = run(vec![garbled, record(Some("A"), 1, &after)], "none").await;
         assert!(handled.is_empty());
-        assert_eq!(failed, [bad.id.clone(), after.id.clone()]);
+        assert_eq!(failed, [bad.id.as_str(), after.id.as_str()]);
     }
 }
