@@ -33,6 +33,29 @@ pub trait Client: Send + Sync {
     }
 }
 
+/// The request a [`Client`] sends: `method` to `url` with the bearer `token`, the
+/// `Idempotency-Key` and the JSON `body` it has.
+pub fn request(
+    http: &reqwest::Client,
+    method: Method,
+    url: String,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Option<&Value>,
+) -> reqwest::RequestBuilder {
+    let mut request = http.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request
+}
+
 /// Longest wait for background work (a consumer, the relay, the sweep) to show.
 const PATIENCE: Duration = Duration::from_secs(45);
 

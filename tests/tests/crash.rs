@@ -271,18 +271,8 @@ impl Client for Crashing {
     ) -> Answer {
         let deadline = tokio::time::Instant::now() + REACH;
         loop {
-            let mut request = self
-                .http
-                .request(method.clone(), format!("{}{path}", self.server.base()));
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            if let Some(key) = key {
-                request = request.header("Idempotency-Key", key);
-            }
-            if let Some(body) = &body {
-                request = request.json(body);
-            }
+            let url = format!("{}{path}", self.server.base());
+            let request = journey::request(&self.http, method.clone(), url, token, key, body.as_ref());
             if method != Method::GET {
                 self.maybe_kill();
             }

@@ -49,16 +49,8 @@ impl Client for Retrying<'_> {
     ) -> Answer {
         let app = self.0;
         for _ in 0..TRIES {
-            let mut request = app.client.request(method.clone(), format!("http://{}{path}", app.addr));
-            if let Some(token) = token {
-                request = request.bearer_auth(token);
-            }
-            if let Some(key) = key {
-                request = request.header("Idempotency-Key", key);
-            }
-            if let Some(body) = &body {
-                request = request.json(body);
-            }
+            let url = format!("http://{}{path}", app.addr);
+            let request = journey::request(&app.client, method.clone(), url, token, key, body.as_ref());
             if std::env::var_os("ROOST_FAULT_TRACE").is_some() {
                 eprintln!("-> {method} {path}");
             }
