@@ -32,7 +32,7 @@ use crate::users::find_user;
 use crate::users::preferences::Topic;
 
 /// How long a sent record is kept: longer than any redelivery (3 receives, 14-day retention).
-const CLAIM_TTL: Duration = Duration::days(15);
+const SENT_RECORD_TTL: Duration = Duration::days(15);
 /// Reset emails per address per hour.
 pub const RESET_EMAILS_PER_HOUR: i64 = 3;
 /// The quiet time between two new-message emails of one conversation to one recipient.
@@ -253,7 +253,7 @@ where
     out.mailer.send(&email).await?;
     tracing::info!(event_id = %event.id, kind = ?event.kind, user_id = %to.id, "email sent");
     let record = Item::new(key, kind::NOTIFIED, &serde_json::json!({ "eventId": event.id }))?
-        .with_ttl((app.clock.now() + CLAIM_TTL).timestamp());
+        .with_ttl((app.clock.now() + SENT_RECORD_TTL).timestamp());
     match app.store.put(record, Condition::Absent).await {
         Ok(()) | Err(StoreError::ConditionFailed) => {}
         // Sent, only not recorded: the event is handled. Failing it would send the email

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::model::{Payment, PaymentStatus, Payout, PayoutStatus, RefundRecord};
+use super::provider::ProviderError;
 use crate::App;
 use crate::bookings::lifecycle::{self, BookingChange};
 use crate::deadlines::{self, Deadline, DeadlineKind};
@@ -30,7 +31,7 @@ pub enum PaymentEventError {
     #[error("event {event_id}: {message}")]
     Malformed { event_id: String, message: String },
     #[error("refund for booking {booking_id} failed: {cause}")]
-    Refund { booking_id: String, cause: String },
+    Refund { booking_id: String, cause: ProviderError },
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
@@ -40,8 +41,9 @@ pub enum PaymentEventError {
 impl crate::consumer::Transient for PaymentEventError {
     fn is_transient(&self) -> bool {
         match self {
-            // The provider failed; refunds are keyed, so asking again is safe.
-            PaymentEventError::Refund { .. } => true,
+            // Refunds are keyed, so asking again is safe; a refund refused as invalid will be
+            // refused again.
+            PaymentEventError::Refund { cause, .. } => matches!(cause, ProviderError::Unavailable(_)),
             PaymentEventError::Api(err) => err.is_transient(),
             PaymentEventError::Store(err) => err.is_transient(),
             PaymentEventError::Malformed { .. } => false,
@@ -124,9 +126,9 @@ async fn refund(app: &App, event: &Event, amount: Money) -> Result<(), PaymentEv
             .payments
             .refund(&payment.provider_ref, amount, &key)
             .await
-            .map_err(|err| PaymentEventError::Refund {
+            .map_err(|cause| PaymentEventError::Refund {
                 booking_id: booking_id.to_owned(),
-                cause: err.to_string(),
+                cause,
             })?;
         let now = app.clock.now();
         let mut next = payment.clone();

@@ -111,13 +111,10 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
         return Err(ApiError::internal("validation passed with a missing field"));
     };
 
-    // Kept for recognising a retry of this very registration (see `own_earlier_registration`).
-    let attempt = Attempt {
-        folded_email: email.folded(),
-        password: password.clone(),
-        first_name: first_name.clone(),
-        last_name: last_name.clone(),
-    };
+    let folded_email = email.folded();
+    // Hashing consumes the password; a copy recognises a retry of this very registration
+    // (see `own_earlier_registration`).
+    let sent_password = password.clone();
     let user = User {
         id: crate::ids::new_id(),
         email: email.as_str().to_owned(),
@@ -132,7 +129,7 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
         notifications: Default::default(),
     };
     let claim = Item::new(
-        keys::email_claim(&email.folded()),
+        keys::email_claim(&folded_email),
         kind::EMAIL_CLAIM,
         &EmailClaim {
             user_id: user.id.clone(),
@@ -158,36 +155,34 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
         }
         // The claim is action 0: its condition failing means the address is taken, unless it
         // was taken by this same registration a moment ago.
-        Err(StoreError::TransactionConditionFailed { index: 0 }) => match own_earlier_registration(app, attempt).await?
-        {
-            Some(user) => Ok(user),
-            None => Err(ApiError::Conflict {
-                message: "email is already registered".to_owned(),
-                details: vec![FieldError::new("email", "is already registered")],
-            }),
-        },
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => {
+            match own_earlier_registration(app, &folded_email, &user, sent_password).await? {
+                Some(user) => Ok(user),
+                None => Err(ApiError::Conflict {
+                    message: "email is already registered".to_owned(),
+                    details: vec![FieldError::new("email", "is already registered")],
+                }),
+            }
+        }
         Err(err) => Err(err.into()),
     }
-}
-
-/// What identifies one registration when it is sent again.
-struct Attempt {
-    folded_email: String,
-    password: String,
-    first_name: String,
-    last_name: String,
 }
 
 /// How long after a registration the same registration sent again gets its first answer.
 const REPLAY_MINUTES: i64 = 15;
 
-/// The account a registration that timed out after its write made, when `attempt` is that
-/// registration sent again: created in the last [`REPLAY_MINUTES`], not yet verified, with
-/// the same names and a password that verifies. The client that lost its `201` gets it again
-/// instead of `409`; anybody else (who would need the password) gets `409`. Costs a read and
-/// a hash only on this path.
-async fn own_earlier_registration(app: &App, attempt: Attempt) -> Result<Option<User>, ApiError> {
-    let Some(claim) = app.store.get(&keys::email_claim(&attempt.folded_email)).await? else {
+/// The account a registration that timed out after its write made, when `sent` (with
+/// `password`) is that registration sent again: created in the last [`REPLAY_MINUTES`], not
+/// yet verified, with the same names and a password that verifies. The client that lost its
+/// `201` gets it again instead of `409`; anybody else (who would need the password) gets
+/// `409`. Costs a read and a hash only on this path.
+async fn own_earlier_registration(
+    app: &App,
+    folded_email: &str,
+    sent: &User,
+    password: String,
+) -> Result<Option<User>, ApiError> {
+    let Some(claim) = app.store.get(&keys::email_claim(folded_email)).await? else {
         return Ok(None);
     };
     let claim: EmailClaim = claim.record()?;
@@ -195,9 +190,8 @@ async fn own_earlier_registration(app: &App, attempt: Attempt) -> Result<Option<
         return Ok(None);
     };
     let recent = app.clock.now() - user.created_at <= chrono::Duration::minutes(REPLAY_MINUTES);
-    let same =
-        recent && !user.email_verified && user.first_name == attempt.first_name && user.last_name == attempt.last_name;
-    if same && password::verify(attempt.password, user.password_hash.clone()).await? {
+    let same = recent && !user.email_verified && user.first_name == sent.first_name && user.last_name == sent.last_name;
+    if same && password::verify(password, user.password_hash.clone()).await? {
         Ok(Some(user))
     } else {
         Ok(None)
