@@ -4,6 +4,7 @@ pub mod app;
 pub mod bookings;
 pub mod faults;
 pub mod journey;
+pub mod local_aws;
 pub mod localstripe;
 pub mod mail;
 pub mod moto;

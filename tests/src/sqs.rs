@@ -74,3 +74,28 @@ pub async fn create_fifo_queue(client: &Client, prefix: &str) -> FifoQueue {
         .unwrap_or_else(|| panic!("no URL for {name}"));
     FifoQueue { name, url, dlq_url }
 }
+
+/// Messages on the queue at `url`: those waiting, and with `in_flight` those received and
+/// not yet deleted too (SQS's approximate counts, exact on moto).
+///
+/// # Panics
+/// When moto refuses the call.
+pub async fn message_count(client: &Client, url: &str, in_flight: bool) -> usize {
+    let mut names = vec![QueueAttributeName::ApproximateNumberOfMessages];
+    if in_flight {
+        names.push(QueueAttributeName::ApproximateNumberOfMessagesNotVisible);
+    }
+    let attributes = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .set_attribute_names(Some(names.clone()))
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("attributes of {url}: {err:?}"))
+        .attributes
+        .unwrap_or_default();
+    names
+        .iter()
+        .map(|name| attributes.get(name).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0))
+        .sum()
+}

@@ -31,6 +31,7 @@ use shared::events::Queue;
 use shared::store::{Index, Query, Store, keys};
 use tests::app::Answer;
 use tests::journey::{self, Client};
+use tests::local_aws::LocalAws;
 
 const CHILD_DATA_DIR: &str = "ROOST_CRASH_CHILD_DATA_DIR";
 const CHILD_PORT: &str = "ROOST_CRASH_CHILD_PORT";
@@ -92,62 +93,39 @@ fn child_process() {
 
 /// The aws backend over the table, queues and bucket the parent provisioned.
 async fn aws_backend(names: &str) -> local_api::Backend {
-    let mut names = names.split(' ');
-    let (table, prefix, bucket) = (
-        names.next().expect("table").to_owned(),
-        names.next().expect("prefix").to_owned(),
-        names.next().expect("bucket").to_owned(),
-    );
-    let config = tests::moto::sdk_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    // Provisioning again changes nothing and tells the queue URLs.
-    let provisioned = local_api::provisioning::provision(&test_template(), &dynamo, &sqs, &table, &prefix)
+    let mut names = names.split(' ').map(str::to_owned);
+    let (Some(table), Some(prefix), Some(bucket)) = (names.next(), names.next(), names.next()) else {
+        panic!("the parent names a table, a prefix and a bucket: {names:?}");
+    };
+    tests::local_aws::reopen((table, prefix, bucket), &test_template())
         .await
-        .expect("table and queues on moto");
-    let s3 = shared::photos::s3::client(&config, None);
-    local_api::Backend::Aws(local_api::aws_backend::AwsOptions {
-        dynamo,
-        sqs,
-        table,
-        queue_urls: provisioned.queue_urls,
-        endpoint: tests::moto::endpoint(),
-        ses: None,
-        photo_urls: shared::photos::storage::PhotoUrls::new(format!("{}/{bucket}", tests::moto::endpoint())),
-        photos: shared::photos::s3::S3PhotoStorage::new(s3, bucket),
-    })
+        .backend(None)
 }
 
-/// What the parent provisioned on moto for an aws run.
+/// What the parent provisioned on moto for an aws run, and its store.
 struct AwsSide {
-    names: String,
-    sqs: aws_sdk_sqs::Client,
+    resources: LocalAws,
     store: Arc<dyn Store>,
-    provisioned: local_api::provisioning::Provisioned,
 }
 
-async fn provision_aws() -> AwsSide {
-    let config = tests::moto::sdk_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let suffix = ulid::Ulid::new().to_string().to_lowercase();
-    let table = format!("roost-crash-{suffix}");
-    let prefix = format!("crash-{suffix}-");
-    let bucket = format!("roost-crash-photos-{suffix}");
-    let provisioned = local_api::provisioning::provision(&test_template(), &dynamo, &sqs, &table, &prefix)
-        .await
-        .expect("table and queues on moto");
-    let s3 = shared::photos::s3::client(&config, None);
-    local_api::provisioning::provision_photos(&s3, &sqs, &bucket, &provisioned.queue_urls[&Queue::PhotoEvents])
-        .await
-        .expect("the photos bucket on moto");
-    let clock: Arc<dyn shared::clock::Clock> = Arc::new(shared::clock::SystemClock);
-    let store = Arc::new(shared::store::dynamo::DynamoStore::new(dynamo, table.clone(), clock));
-    AwsSide {
-        names: format!("{table} {prefix} {bucket}"),
-        sqs,
-        store,
-        provisioned,
+impl AwsSide {
+    async fn provision() -> Self {
+        let resources = tests::local_aws::provision("crash", &test_template()).await;
+        let clock: Arc<dyn shared::clock::Clock> = Arc::new(shared::clock::SystemClock);
+        let store = Arc::new(shared::store::dynamo::DynamoStore::new(
+            resources.dynamo.clone(),
+            resources.table.clone(),
+            clock,
+        ));
+        Self { resources, store }
+    }
+
+    /// The names a child process reopens them by.
+    fn names(&self) -> String {
+        let LocalAws {
+            table, prefix, bucket, ..
+        } = &self.resources;
+        format!("{table} {prefix} {bucket}")
     }
 }
 
@@ -353,7 +331,7 @@ fn seed() -> u64 {
 /// Where the work that outlives a request waits, for checking that nothing is left.
 enum Leftovers {
     Embedded { data_dir: PathBuf },
-    Aws(AwsSide),
+    Aws(Box<AwsSide>),
 }
 
 impl Leftovers {
@@ -383,38 +361,17 @@ impl Leftovers {
             }
             Leftovers::Aws(aws) => {
                 for queue in Queue::ALL {
-                    waiting += sqs_count(&aws.sqs, &aws.provisioned.queue_urls[&queue]).await;
+                    let LocalAws { sqs, provisioned, .. } = &aws.resources;
+                    waiting += tests::sqs::message_count(sqs, &provisioned.queue_urls[&queue], true).await;
                     dead.insert(
                         queue.name(),
-                        sqs_count(&aws.sqs, &aws.provisioned.dead_letter_urls[&queue]).await,
+                        tests::sqs::message_count(sqs, &provisioned.dead_letter_urls[&queue], true).await,
                     );
                 }
             }
         }
         (waiting, dead)
     }
-}
-
-/// Messages on a queue, visible or not.
-async fn sqs_count(sqs: &aws_sdk_sqs::Client, url: &str) -> usize {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes
-        .unwrap_or_default();
-    [
-        QueueAttributeName::ApproximateNumberOfMessages,
-        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-    ]
-    .iter()
-    .map(|name| attributes.get(name).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0))
-    .sum()
 }
 
 /// Waits (the server up) until the outbox and every queue are empty; then no dead letters.
@@ -449,14 +406,14 @@ async fn settle(leftovers: &Leftovers, server: &Server) {
 async fn journey_through_crashes(aws: bool) {
     let data_dir = std::env::temp_dir().join(format!("roost-crash-{}", ulid::Ulid::new()));
     let leftovers = if aws {
-        Leftovers::Aws(provision_aws().await)
+        Leftovers::Aws(Box::new(AwsSide::provision().await))
     } else {
         Leftovers::Embedded {
             data_dir: data_dir.clone(),
         }
     };
     let names = match &leftovers {
-        Leftovers::Aws(side) => Some(side.names.clone()),
+        Leftovers::Aws(side) => Some(side.names()),
         Leftovers::Embedded { .. } => None,
     };
     let server = Server::new(data_dir.clone(), names);

@@ -36,45 +36,19 @@ async fn embedded() -> Api {
 }
 
 async fn aws() -> Api {
-    let config = tests::moto::sdk_config().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let suffix = ulid::Ulid::new().to_string().to_lowercase();
-    let table = format!("roost-e2e-{suffix}");
-    let prefix = format!("e2e-{suffix}-");
-    let provisioned = local_api::provisioning::provision(local_api::template::BUILT_IN, &dynamo, &sqs, &table, &prefix)
-        .await
-        .expect("table and queues on moto");
-    let bucket = format!("roost-e2e-photos-{suffix}");
-    let s3 = shared::photos::s3::client(&config, None);
-    local_api::provisioning::provision_photos(
-        &s3,
-        &sqs,
-        &bucket,
-        &provisioned.queue_urls[&shared::events::Queue::PhotoEvents],
-    )
-    .await
-    .expect("the photos bucket on moto");
+    let side = tests::local_aws::provision("e2e", local_api::template::BUILT_IN).await;
+    let sender = format!("no-reply-{}@roost.test", side.prefix.trim_end_matches('-'));
     let options = local_api::Options {
         port: 0,
-        data_dir: std::env::temp_dir().join(format!("roost-e2e-{suffix}")),
-        backend: local_api::Backend::Aws(local_api::aws_backend::AwsOptions {
-            dynamo,
-            sqs: sqs.clone(),
-            table,
-            queue_urls: provisioned.queue_urls.clone(),
-            endpoint: tests::moto::endpoint(),
-            ses: Some(tests::moto::verified_ses_sender(&format!("no-reply-{suffix}@roost.test"), None).await),
-            photo_urls: shared::photos::storage::PhotoUrls::new(format!("{}/{bucket}", tests::moto::endpoint())),
-            photos: shared::photos::s3::S3PhotoStorage::new(s3, bucket),
-        }),
+        data_dir: std::env::temp_dir().join(format!("roost-{}", side.prefix.trim_end_matches('-'))),
+        backend: side.backend(Some(tests::moto::verified_ses_sender(&sender, None).await)),
         payments: local_api::Payments::Stripe(Arc::new(tests::localstripe::provider())),
     };
     let running = local_api::start(options).await.expect("the aws local API starts");
     Api {
         base: format!("http://{}", running.addr),
         client: reqwest::Client::new(),
-        aws: Some((sqs, provisioned)),
+        aws: Some((side.sqs, side.provisioned)),
     }
 }
 

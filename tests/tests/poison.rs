@@ -180,20 +180,7 @@ impl Queues for Sqs {
         self.bus.publish(Queue::BookingEvents, event).await.expect("publish");
     }
     async fn parked(&self) -> usize {
-        let attributes = self
-            .client
-            .get_queue_attributes()
-            .queue_url(&self.queue.dlq_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .expect("dead-letter queue attributes")
-            .attributes
-            .unwrap_or_default();
-        attributes
-            .get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
+        tests::sqs::message_count(&self.client, &self.queue.dlq_url, false).await
     }
     async fn redrive(&self) -> usize {
         shared::bus::sqs::redrive(&self.client, &self.queue.dlq_url, &self.queue.url)
