@@ -35,3 +35,17 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// Names each scenario run (an `async fn` of the calling test file and its arguments) as a
+/// test of its own: `name: scenario(args);` becomes `#[tokio::test] async fn name()`.
+#[macro_export]
+macro_rules! scenarios {
+    ($($name:ident: $scenario:ident($($arg:expr),* $(,)?);)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $scenario($($arg),*).await;
+            }
+        )*
+    };
+}

@@ -162,34 +162,13 @@ async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
     assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_sweep_fifteen_days_behind_catches_up_at_once() {
-    a_sweep_fifteen_days_behind_catches_up_at_once(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dynamo_a_sweep_fifteen_days_behind_catches_up_at_once() {
-    a_sweep_fifteen_days_behind_catches_up_at_once(Backend::Dynamo).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_deadline_written_after_its_hour_was_swept_is_not_lost() {
-    a_deadline_written_after_its_hour_was_swept_is_not_lost(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dynamo_a_deadline_written_after_its_hour_was_swept_is_not_lost() {
-    a_deadline_written_after_its_hour_was_swept_is_not_lost(Backend::Dynamo).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_sweeps_emit_each_due_deadline_once() {
-    sweeps_emit_each_due_deadline_once(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dynamo_sweeps_emit_each_due_deadline_once() {
-    sweeps_emit_each_due_deadline_once(Backend::Dynamo).await;
+tests::scenarios! {
+    sqlite_a_sweep_fifteen_days_behind_catches_up_at_once: a_sweep_fifteen_days_behind_catches_up_at_once(Backend::Sqlite);
+    dynamo_a_sweep_fifteen_days_behind_catches_up_at_once: a_sweep_fifteen_days_behind_catches_up_at_once(Backend::Dynamo);
+    sqlite_a_deadline_written_after_its_hour_was_swept_is_not_lost: a_deadline_written_after_its_hour_was_swept_is_not_lost(Backend::Sqlite);
+    dynamo_a_deadline_written_after_its_hour_was_swept_is_not_lost: a_deadline_written_after_its_hour_was_swept_is_not_lost(Backend::Dynamo);
+    sqlite_sweeps_emit_each_due_deadline_once: sweeps_emit_each_due_deadline_once(Backend::Sqlite);
+    dynamo_sweeps_emit_each_due_deadline_once: sweeps_emit_each_due_deadline_once(Backend::Dynamo);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -330,28 +330,9 @@ async fn lost_answers(backend: Backend) {
     assert_eq!(counter(&store, &count_key).await, json!(4));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_a_lost_answer_is_found_and_never_applied_twice() {
-    lost_answers(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dynamo_a_lost_answer_is_found_and_never_applied_twice() {
-    lost_answers(Backend::Dynamo).await;
-}
-
-macro_rules! under_faults {
-    ($($name:ident: $scenario:ident($backend:expr, $percent:expr);)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                $scenario($backend, $percent).await;
-            }
-        )*
-    };
-}
-
-under_faults! {
+tests::scenarios! {
+    sqlite_a_lost_answer_is_found_and_never_applied_twice: lost_answers(Backend::Sqlite);
+    dynamo_a_lost_answer_is_found_and_never_applied_twice: lost_answers(Backend::Dynamo);
     sqlite_journey_at_10_percent: journey(Backend::Sqlite, 10);
     sqlite_journey_at_30_percent: journey(Backend::Sqlite, 30);
     dynamo_journey_at_10_percent: journey(Backend::Dynamo, 10);
