@@ -61,10 +61,10 @@ where
 {
     let mut response = SqsBatchResponse::default();
     let mut held: Vec<String> = Vec::new();
-    for record in batch.records {
+    for mut record in batch.records {
         let message_id = record.message_id.unwrap_or_default();
         // A standard queue (no group) orders nothing, so its failures hold nothing up.
-        let group = record.attributes.get("MessageGroupId").cloned();
+        let group = record.attributes.remove("MessageGroupId");
         if group.as_ref().is_some_and(|group| held.contains(group)) {
             response.add_failure(message_id);
             continue;
