@@ -92,6 +92,14 @@ pub fn header_key(req: &Request) -> Result<Option<&str>, ApiError> {
     parse_key(raw, "Idempotency-Key").map(Some)
 }
 
+/// The `422` of a key sent again with another request body.
+pub fn key_reused() -> ApiError {
+    ApiError::Validation(vec![FieldError::new(
+        "Idempotency-Key",
+        "was already used with a different request body",
+    )])
+}
+
 /// A digest naming one keyed request (`key` of `user_id` on `route`) without keeping the key:
 /// what a move records so that the same request sent again is recognised.
 pub fn request_id(user_id: &str, route: &str, key: &str) -> String {
@@ -158,10 +166,7 @@ impl Claim {
         };
         let record: IdempotencyRecord = item.record()?;
         if record.request_hash != self.request_hash {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "Idempotency-Key",
-                "was already used with a different request body",
-            )]));
+            return Err(key_reused());
         }
         Ok(Some(record.answer))
     }

@@ -675,14 +675,14 @@ async fn a_move_sent_again_with_its_key_answers_the_booking(app: TestApp) {
     let booking = booked(&app, &guest, &property, &day(12), &day(14)).await;
     let id = booking["id"].as_str().unwrap();
     pay(&app, &guest, id).await;
-    let cancel = |token: String, key: Option<&'static str>| {
+    let cancel_because = |token: String, key: Option<&'static str>, reason: &'static str| {
         let app = &app;
         async move {
             let mut request = app
                 .client
                 .post(format!("http://{}/bookings/{id}/cancel", app.addr))
                 .bearer_auth(token)
-                .json(&json!({"reason": "plans changed"}));
+                .json(&json!({"reason": reason}));
             if let Some(key) = key {
                 request = request.header("Idempotency-Key", key);
             }
@@ -691,6 +691,7 @@ async fn a_move_sent_again_with_its_key_answers_the_booking(app: TestApp) {
             (status, response.json::<Value>().await.unwrap())
         }
     };
+    let cancel = |token: String, key: Option<&'static str>| cancel_because(token, key, "plans changed");
     let (status, first) = cancel(guest.clone(), Some("cancel-1")).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     assert_eq!(first["status"], "cancelled");
@@ -708,4 +709,8 @@ async fn a_move_sent_again_with_its_key_answers_the_booking(app: TestApp) {
         let (status, body) = cancel(token, key).await;
         assert_eq!(status, StatusCode::CONFLICT, "{key:?}: {body}");
     }
+    // The same key with another body is the key's misuse, as on every keyed route.
+    let (status, body) = cancel_because(guest.clone(), Some("cancel-1"), "another reason").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "Idempotency-Key");
 }

@@ -616,6 +616,10 @@ async fn create_property_and_moves_take_an_idempotency_key(app: TestApp) {
     assert_eq!(code(&unkeyed), "conflict", "{}", unkeyed.body);
     let other_key = gql(&app, Some(&guest), cancel, json!({"id": id, "key": "another"})).await;
     assert_eq!(code(&other_key), "conflict", "{}", other_key.body);
+    let other_reason = "mutation($id: ID!, $key: String) {
+        cancelBooking(input: {bookingId: $id, reason: \"another reason\"}, idempotencyKey: $key) { booking { id } } }";
+    let misused = gql(&app, Some(&guest), other_reason, json!({"id": id, "key": move_key})).await;
+    assert_eq!(code(&misused), "validation_failed", "{}", misused.body);
 }
 
 /// Depth, complexity, aliases, root fields and the body size: refused as a whole with

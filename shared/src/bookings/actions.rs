@@ -157,6 +157,10 @@ pub async fn act(
         // The same person's same move, already made (a retry of a request whose answer was
         // lost): the booking as it is, and nothing done twice.
         Err(MoveError::Illegal { current, .. }) if lifecycle::is_last_move(&current, &step) => Ok(*current),
+        // Its key made the last move, with another reason: the key's other request, `422`.
+        Err(MoveError::Illegal { current, .. }) if lifecycle::made_by_its_request(&current, &step) => {
+            Err(idempotency::key_reused())
+        }
         Err(MoveError::Illegal { from, .. }) => Err(ApiError::conflict(format!(
             "cannot {} a booking that is {}",
             action.transition().verb(),

@@ -72,12 +72,17 @@ pub fn is_last_move(booking: &Booking, step: &Move) -> bool {
     let leads_here = TRANSITIONS
         .iter()
         .any(|(_, transition, to)| *transition == step.transition && *to == booking.status);
-    step.request.is_some()
-        && booking.last_request == step.request
+    made_by_its_request(booking, step)
         && leads_here
         && booking.history.last().is_some_and(|entry| {
             entry.status == booking.status && entry.actor == step.actor && entry.reason == step.reason
         })
+}
+
+/// Whether `booking`'s last move was made by `step`'s keyed request (the same user, route and
+/// `Idempotency-Key`), whatever that request said.
+pub fn made_by_its_request(booking: &Booking, step: &Move) -> bool {
+    step.request.is_some() && booking.last_request == step.request
 }
 
 impl Transition {
