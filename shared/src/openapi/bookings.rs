@@ -97,7 +97,7 @@ fn list_bookings() {}
 a request is declined by the system and refunded in full.",
     params(
         ("id" = String, Path, description = "Booking id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409; the same key with another reason is 422"),
     ),
     responses(
         (status = 200, description = "Confirmed", body = BookingView),
@@ -105,7 +105,7 @@ a request is declined by the system and refunded in full.",
         (status = 403, description = "The guest, not the host", body = ErrorResponse),
         (status = 404, description = "No such booking, or not yours", body = ErrorResponse),
         (status = 409, description = "Not awaiting the host", body = ErrorResponse),
-        (status = 422, description = "Reason over 500 characters", body = ErrorResponse),
+        (status = 422, description = "Reason over 500 characters, or the Idempotency-Key of this move sent with another reason", body = ErrorResponse),
     ))]
 fn accept_booking() {}
 
@@ -114,7 +114,7 @@ fn accept_booking() {}
     description = "The host declines a paid request to book; `refund` is the whole total and the nights are free again.",
     params(
         ("id" = String, Path, description = "Booking id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409; the same key with another reason is 422"),
     ),
     responses(
         (status = 200, description = "Declined", body = BookingView),
@@ -122,7 +122,7 @@ fn accept_booking() {}
         (status = 403, description = "The guest, not the host", body = ErrorResponse),
         (status = 404, description = "No such booking, or not yours", body = ErrorResponse),
         (status = 409, description = "Not awaiting the host", body = ErrorResponse),
-        (status = 422, description = "Reason over 500 characters", body = ErrorResponse),
+        (status = 422, description = "Reason over 500 characters, or the Idempotency-Key of this move sent with another reason", body = ErrorResponse),
     ))]
 fn decline_booking() {}
 
@@ -136,14 +136,14 @@ before; moderate: full until 5 days before, then half until check-in; firm: full
 before; strict: full within 48 h of booking if at least 14 days before, half until 7 days before.",
     params(
         ("id" = String, Path, description = "Booking id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409; the same key with another reason is 422"),
     ),
     responses(
         (status = 200, description = "Cancelled, with the refund", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 404, description = "No such booking, or not yours", body = ErrorResponse),
         (status = 409, description = "Checked in, or already over", body = ErrorResponse),
-        (status = 422, description = "Reason over 500 characters", body = ErrorResponse),
+        (status = 422, description = "Reason over 500 characters, or the Idempotency-Key of this move sent with another reason", body = ErrorResponse),
     ))]
 fn cancel_booking() {}
 
@@ -153,14 +153,14 @@ fn cancel_booking() {}
 until the check-out instant (check-out date at checkOutTime), both in the property's time zone.",
     params(
         ("id" = String, Path, description = "Booking id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409; the same key with another reason is 422"),
     ),
     responses(
         (status = 200, description = "Checked in, with checkedInAt", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 404, description = "No such booking, or not yours", body = ErrorResponse),
         (status = 409, description = "Not confirmed, too early or too late", body = ErrorResponse),
-        (status = 422, description = "Reason over 500 characters", body = ErrorResponse),
+        (status = 422, description = "Reason over 500 characters, or the Idempotency-Key of this move sent with another reason", body = ErrorResponse),
     ))]
 fn check_in_booking() {}
 
@@ -169,13 +169,13 @@ fn check_in_booking() {}
     description = "The guest or the host records the departure of a checked-in stay.",
     params(
         ("id" = String, Path, description = "Booking id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409"),
+        ("Idempotency-Key" = Option<String>, Header, description = "The same move sent again with the same key (a retry of a lost answer) answers the booking as it is instead of 409; the same key with another reason is 422"),
     ),
     responses(
         (status = 200, description = "Checked out, with checkedOutAt", body = BookingView),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 404, description = "No such booking, or not yours", body = ErrorResponse),
         (status = 409, description = "Not checked in", body = ErrorResponse),
-        (status = 422, description = "Reason over 500 characters", body = ErrorResponse),
+        (status = 422, description = "Reason over 500 characters, or the Idempotency-Key of this move sent with another reason", body = ErrorResponse),
     ))]
 fn check_out_booking() {}
