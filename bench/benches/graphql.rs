@@ -89,9 +89,14 @@ async fn latency() {
             "my trips, 20, nested",
             &trips,
             Duration::from_micros(1_500),
-            Some(guest.clone()),
+            Ok(guest.clone()),
         ),
-        ("property(id)", &property, Duration::from_micros(100), None),
+        (
+            "property(id)",
+            &property,
+            Duration::from_micros(100),
+            Err(shared::error::ApiError::Unauthorized("anonymous")),
+        ),
     ] {
         let mut samples = Vec::with_capacity(CALLS);
         let mut calls = 0;

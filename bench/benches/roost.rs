@@ -173,6 +173,7 @@ async fn latency() {
         .await;
         bookings.push((nights, samples));
     }
+    let suspension = suspension_check(app, &tokens.access_token).await;
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("in-process latency after {WARMUP} warm-up calls each (ms)");
@@ -182,6 +183,7 @@ async fn latency() {
     );
     let mut rows = vec![
         ("GET /users/me".to_owned(), get_me, Some(GET_ME_TARGET)),
+        (format!("auth, {SUSPENDED_USERS} suspended"), suspension, None),
         ("POST /auth/login".to_owned(), log_in, None),
     ];
     for (nights, samples) in bookings {
@@ -204,6 +206,96 @@ async fn latency() {
             ms(s.max)
         );
     }
+}
+
+/// Suspended accounts in the list while the check is timed: a marketplace's worth.
+const SUSPENDED_USERS: usize = 1_000;
+/// The target of the suspension check's share of `GET /users/me` (p50, in process).
+const SUSPENSION_CHECK_TARGET: Duration = Duration::from_micros(50);
+
+/// What refusing suspended accounts' older tokens costs a signed-in request (issue 21): the
+/// token check alone, the same with the suspension check (`shared::auth::authenticate`, its
+/// copy of the list fresh, with [`SUSPENDED_USERS`] entries), the difference, and the read of
+/// the list a sandbox makes once a minute. Prints its table; answers nothing to the caller.
+async fn suspension_check(app: &'static App, token: &str) -> Vec<Duration> {
+    use shared::store::keys;
+    let since = Utc::now();
+    for n in 0..SUSPENDED_USERS {
+        let user_id = ulid::Ulid::new().to_string();
+        let item = shared::store::Item::new(
+            keys::suspension(&user_id),
+            keys::kind::SUSPENSION,
+            &json!({"userId": user_id, "since": since, "n": n}),
+        )
+        .expect("an item");
+        app.store
+            .put(item, shared::store::Condition::Always)
+            .await
+            .expect("a suspension entry");
+    }
+    app.suspensions.forget();
+    let request = bench::get_me(token);
+    let mut verify = Vec::with_capacity(CALLS);
+    let mut authenticate = Vec::with_capacity(CALLS);
+    for i in 0..WARMUP + CALLS {
+        let now = app.clock.now();
+        let started = Instant::now();
+        let claims = std::hint::black_box(app.tokens.verify(std::hint::black_box(token), now));
+        let verified = started.elapsed();
+        assert!(claims.is_ok());
+        let started = Instant::now();
+        let principal = std::hint::black_box(shared::auth::authenticate(app, &request).await);
+        let authenticated = started.elapsed();
+        assert!(principal.is_ok());
+        if i >= WARMUP {
+            verify.push(verified);
+            authenticate.push(authenticated);
+        }
+    }
+    let mut reads = Vec::with_capacity(20);
+    for _ in 0..20 {
+        let fresh = shared::auth::suspensions::Suspensions::new();
+        let started = Instant::now();
+        let list = fresh
+            .current(app.store.as_ref(), app.clock.now())
+            .await
+            .expect("the list");
+        reads.push(started.elapsed());
+        assert_eq!(list.len(), SUSPENDED_USERS);
+    }
+    let mut verify_sorted = verify.clone();
+    let mut authenticate_sorted = authenticate.clone();
+    let v = Summary::of(&mut verify_sorted).expect("samples");
+    let a = Summary::of(&mut authenticate_sorted).expect("samples");
+    let r = Summary::of(&mut reads).expect("samples");
+    let added = a.p50.saturating_sub(v.p50);
+    let verdict = if added < SUSPENSION_CHECK_TARGET {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    println!("suspension check of a signed-in request, {SUSPENDED_USERS} suspended accounts (ms)");
+    println!(
+        "  token check alone            p50 {:>8} p99 {:>8}",
+        ms(v.p50),
+        ms(v.p99)
+    );
+    println!(
+        "  token + suspension check     p50 {:>8} p99 {:>8}",
+        ms(a.p50),
+        ms(a.p99)
+    );
+    println!(
+        "  added by the suspension check p50 {:>8}  target < {} ms: {verdict}",
+        ms(added),
+        ms(SUSPENSION_CHECK_TARGET)
+    );
+    println!(
+        "  the list's read (once a minute per sandbox) p50 {:>8} p99 {:>8}",
+        ms(r.p50),
+        ms(r.p99)
+    );
+    authenticate
 }
 
 /// A listing that takes stays of up to `max_nights` nights (30 at least) and 4 guests.

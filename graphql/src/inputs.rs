@@ -29,7 +29,7 @@ pub struct RegisterInput {
     pub last_name: Option<String>,
     /// E.164, e.g. `+441234567890`.
     pub phone: Option<String>,
-    /// `guest` (default) or `host`.
+    /// `guest` (default) or `host` (`admin` is refused: an operator grants it).
     pub role: Option<Role>,
 }
 
@@ -45,6 +45,8 @@ impl From<RegisterInput> for shared::users::register::RegisterRequest {
                 match role {
                     Role::Guest => "guest",
                     Role::Host => "host",
+                    // Refused by registration (`validation_failed`), as in REST.
+                    Role::Admin => "admin",
                 }
                 .to_owned()
             }),
@@ -349,6 +351,38 @@ impl From<CreateBookingInput> for shared::bookings::create::BookingInput {
 pub struct BookingActionInput {
     pub booking_id: ID,
     /// Up to 500 characters, kept in the booking's history.
+    pub reason: Option<String>,
+}
+
+/// `suspendUser`, `reinstateUser`: the account and why (required to suspend).
+#[derive(InputObject, Debug, Default)]
+pub struct ModerateUserInput {
+    pub user_id: ID,
+    /// 1..500 characters, for the audit log; required by `suspendUser`.
+    pub reason: Option<String>,
+}
+
+/// `unlistProperty`, `relistProperty`: the property and why (required to unlist).
+#[derive(InputObject, Debug, Default)]
+pub struct ModeratePropertyInput {
+    pub property_id: ID,
+    /// 1..500 characters, for the audit log; required by `unlistProperty`.
+    pub reason: Option<String>,
+}
+
+/// `adminCancelBooking`: the booking and why.
+#[derive(InputObject, Debug, Default)]
+pub struct AdminCancelBookingInput {
+    pub booking_id: ID,
+    /// 1..500 characters, required: kept in the audit log and the booking's history.
+    pub reason: Option<String>,
+}
+
+/// `removeReview`: the review and why.
+#[derive(InputObject, Debug, Default)]
+pub struct RemoveReviewInput {
+    pub review_id: ID,
+    /// 1..500 characters, required, for the audit log.
     pub reason: Option<String>,
 }
 

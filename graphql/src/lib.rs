@@ -19,6 +19,7 @@ use async_graphql::{EmptySubscription, Schema};
 use serde_json::{Value, json};
 use shared::App;
 use shared::auth::Principal;
+use shared::error::ApiError;
 
 pub use context::{Caller, Services};
 pub use mutation::Mutation;
@@ -66,8 +67,8 @@ impl Outcome {
 }
 
 /// Executes the GraphQL-over-HTTP request `body` (`{"query", "variables"?, "operationName"?}`)
-/// for `caller` (`None`: anonymous).
-pub async fn execute(app: &'static App, caller: Option<Principal>, body: &[u8]) -> Outcome {
+/// for `caller` (the principal, or why the request is not signed in: see [`context::Caller`]).
+pub async fn execute(app: &'static App, caller: Result<Principal, ApiError>, body: &[u8]) -> Outcome {
     let mut request: async_graphql::Request = match serde_json::from_slice(body) {
         Ok(request) => request,
         Err(_) => {

@@ -2,24 +2,28 @@
 //! the use case of its REST handler.
 
 use async_graphql::{Context, Error, ID, Object, SimpleObject};
+use shared::admin::ReasonInput;
+use shared::admin::accounts::AdminUserView;
 use shared::bookings::actions::{self, Action, ActionInput};
 use shared::error::ApiError;
 use shared::idempotency::parse_key;
 use shared::properties::calendar::{self, BlocksInput};
+use shared::properties::listing;
 use shared::users::{UserView, account as recovery, preferences, profile, register, session};
 
 use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::inputs::{
-    BookingActionInput, ChangePasswordInput, CreateBookingInput, CreatePropertyInput, CreateReviewInput,
-    DeletePhotoInput, DeletePropertyInput, LoginInput, MarkConversationReadInput, PayBookingInput, RefreshTokenInput,
-    RegisterInput, ReorderPhotosInput, RequestPasswordResetInput, RequestPhotoUploadInput, ResetPasswordInput,
-    RespondToReviewInput, SendMessageInput, SetCalendarBlocksInput, StartConversationInput, UpdateMeInput,
+    AdminCancelBookingInput, BookingActionInput, ChangePasswordInput, CreateBookingInput, CreatePropertyInput,
+    CreateReviewInput, DeletePhotoInput, DeletePropertyInput, LoginInput, MarkConversationReadInput,
+    ModeratePropertyInput, ModerateUserInput, PayBookingInput, RefreshTokenInput, RegisterInput, RemoveReviewInput,
+    ReorderPhotosInput, RequestPasswordResetInput, RequestPhotoUploadInput, ResetPasswordInput, RespondToReviewInput,
+    SendMessageInput, SetCalendarBlocksInput, StartConversationInput, UpdateMeInput,
     UpdateNotificationPreferencesInput, UpdatePhotoInput, UpdatePropertyInput, VerifyEmailInput,
 };
 use crate::types::{
-    Account, Booking, Calendar, HostPhoto, NewPhoto, NotificationPreferences, Payment, PhotoUpload, Property, Review,
-    TokenPair, from_body, hosted_property, mirror,
+    Account, AdminUser, Booking, Calendar, HostPhoto, NewPhoto, NotificationPreferences, Payment, PhotoUpload,
+    Property, Review, TokenPair, from_body, hosted_property, mirror,
 };
 
 macro_rules! payload {
@@ -93,6 +97,18 @@ payload! {
     UpdatePhotoPayload { photo: HostPhoto }
     /// What `deletePhoto` answers; the stored file is deleted too.
     DeletePhotoPayload { deleted_photo_id: ID }
+    /// What `suspendUser` answers: the account, `suspended`.
+    SuspendUserPayload { user: AdminUser }
+    /// What `reinstateUser` answers: the account, `active`.
+    ReinstateUserPayload { user: AdminUser }
+    /// What `unlistProperty` answers: the property, `unlisted`.
+    UnlistPropertyPayload { property: Property }
+    /// What `relistProperty` answers: the property, `listed`.
+    RelistPropertyPayload { property: Property }
+    /// What `adminCancelBooking` answers: the booking, `cancelled` with a full refund.
+    AdminCancelBookingPayload { booking: Booking }
+    /// What `removeReview` answers: the review is out of every list.
+    RemoveReviewPayload { removed_review_id: ID }
 }
 
 /// What `requestPhotoUpload` answers: the pending photo and where to `PUT` its file.
@@ -142,6 +158,15 @@ async fn act(
     let moved =
         keyed(actions::act(app(ctx), principal(ctx)?, &input.booking_id, action, Some(body), key).await).gql()?;
     crate::types::booking(&moved)
+}
+
+/// An admin mutation's reason, as the use case takes it.
+fn reason(reason: Option<String>) -> Option<ReasonInput> {
+    Some(ReasonInput { reason })
+}
+
+fn admin_user(user: &shared::users::User) -> Result<AdminUser, Error> {
+    mirror(&AdminUserView::from(user)).gql()
 }
 
 fn account(user: &shared::users::User) -> Result<Account, Error> {
@@ -571,6 +596,92 @@ impl Mutation {
             .gql()?;
         Ok(Some(MarkConversationReadPayload {
             conversation_id: input.conversation_id,
+        }))
+    }
+
+    /// Admin only: suspends an account (no sign-in or refresh; older tokens refused within a
+    /// minute; its properties leave search and take no bookings).
+    async fn suspend_user(
+        &self,
+        ctx: &Context<'_>,
+        input: ModerateUserInput,
+    ) -> Result<Option<SuspendUserPayload>, Error> {
+        let user = shared::admin::accounts::suspend(app(ctx), principal(ctx)?, &input.user_id, reason(input.reason))
+            .await
+            .gql()?;
+        Ok(Some(SuspendUserPayload {
+            user: admin_user(&user)?,
+        }))
+    }
+
+    /// Admin only: lifts a suspension.
+    async fn reinstate_user(
+        &self,
+        ctx: &Context<'_>,
+        input: ModerateUserInput,
+    ) -> Result<Option<ReinstateUserPayload>, Error> {
+        let user = shared::admin::accounts::reinstate(app(ctx), principal(ctx)?, &input.user_id, reason(input.reason))
+            .await
+            .gql()?;
+        Ok(Some(ReinstateUserPayload {
+            user: admin_user(&user)?,
+        }))
+    }
+
+    /// Admin only: takes a property out of search and closes it to new bookings.
+    async fn unlist_property(
+        &self,
+        ctx: &Context<'_>,
+        input: ModeratePropertyInput,
+    ) -> Result<Option<UnlistPropertyPayload>, Error> {
+        let property = listing::unlist(app(ctx), principal(ctx)?, &input.property_id, reason(input.reason))
+            .await
+            .gql()?;
+        Ok(Some(UnlistPropertyPayload {
+            property: crate::types::property(&property, &app(ctx).photo_urls)?,
+        }))
+    }
+
+    /// Admin only: puts an unlisted property back in search.
+    async fn relist_property(
+        &self,
+        ctx: &Context<'_>,
+        input: ModeratePropertyInput,
+    ) -> Result<Option<RelistPropertyPayload>, Error> {
+        let property = listing::relist(app(ctx), principal(ctx)?, &input.property_id, reason(input.reason))
+            .await
+            .gql()?;
+        Ok(Some(RelistPropertyPayload {
+            property: crate::types::property(&property, &app(ctx).photo_urls)?,
+        }))
+    }
+
+    /// Admin only: cancels a booking that has not begun, refunding whatever was paid in full.
+    async fn admin_cancel_booking(
+        &self,
+        ctx: &Context<'_>,
+        input: AdminCancelBookingInput,
+    ) -> Result<Option<AdminCancelBookingPayload>, Error> {
+        let booking = actions::cancel_as_admin(app(ctx), principal(ctx)?, &input.booking_id, reason(input.reason))
+            .await
+            .gql()?;
+        Ok(Some(AdminCancelBookingPayload {
+            booking: crate::types::booking(&booking)?,
+        }))
+    }
+
+    /// Admin only: removes a review from every list; the property's rating is recomputed
+    /// exactly.
+    async fn remove_review(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveReviewInput,
+    ) -> Result<Option<RemoveReviewPayload>, Error> {
+        shared::reviews::remove::remove(app(ctx), principal(ctx)?, &input.review_id, reason(input.reason))
+            .await
+            .gql()?;
+        Ok(Some(RemoveReviewPayload {
+            removed_review_id: input.review_id,
         }))
     }
 }

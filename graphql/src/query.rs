@@ -2,6 +2,8 @@
 //! calls; every root field is nullable, so one failing leaves the others' data.
 
 use async_graphql::{Context, Error, ID, InputObject, Object};
+use shared::admin::accounts::AdminUserView;
+use shared::admin::audit::AuditQuery;
 use shared::bookings::list::{self, ListQuery};
 use shared::bookings::quote::{self, QuoteQuery};
 use shared::properties::calendar;
@@ -11,10 +13,10 @@ use shared::users::{PublicProfile, UserView, profile};
 use crate::context::{app, principal};
 use crate::error::OrGraphql;
 use crate::types::{
-    Account, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar, Conversation,
-    ConversationConnection, HostPhoto, NotificationPreferences, PriceBreakdown, Property, PropertyConnection,
-    ReviewConnection, SearchResult, SearchResultConnection, User, booking, booking_payments, conversation,
-    hosted_property, mirror, page_size, property, weight,
+    Account, AdminUser, AuditEntryConnection, Booking, BookingConnection, BookingPayments, BookingStatus, Calendar,
+    Conversation, ConversationConnection, HostPhoto, NotificationPreferences, PriceBreakdown, Property,
+    PropertyConnection, ReviewConnection, SearchResult, SearchResultConnection, User, booking, booking_payments,
+    conversation, hosted_property, mirror, page_size, property, weight,
 };
 
 /// Whose bookings.
@@ -302,5 +304,39 @@ impl Query {
             .gql()?;
         let nodes = items.iter().map(crate::types::review).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(ReviewConnection::page(nodes, next)))
+    }
+
+    /// Admin only: the account registered with `email` (exact, case-insensitive), with its
+    /// status; an empty list when there is none.
+    async fn admin_users(&self, ctx: &Context<'_>, email: String) -> Result<Option<Vec<AdminUser>>, Error> {
+        let users = shared::admin::accounts::find_by_email(app(ctx), principal(ctx)?, Some(&email))
+            .await
+            .gql()?;
+        let views: Vec<AdminUserView> = users.iter().map(AdminUserView::from).collect();
+        Ok(Some(mirror(&views).gql()?))
+    }
+
+    /// Admin only: the audit log, newest first; `from` (included) and `to` (excluded) are
+    /// RFC 3339 instants.
+    #[graphql(complexity = "weight(first, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<String>,
+        to: Option<String>,
+        #[graphql(desc = "1..100, default 20")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Option<AuditEntryConnection>, Error> {
+        let limit = page_size(first)?;
+        let query = AuditQuery {
+            from: from.as_deref(),
+            to: to.as_deref(),
+            limit,
+            cursor: after.as_deref(),
+        };
+        let (items, next) = shared::admin::audit::list(app(ctx), principal(ctx)?, query)
+            .await
+            .gql()?;
+        Ok(Some(AuditEntryConnection::page(mirror(&items).gql()?, next)))
     }
 }

@@ -88,6 +88,7 @@ connections! {
     ReviewConnection, ReviewEdge, Review;
     ConversationConnection, ConversationEdge, Conversation;
     MessageConnection, MessageEdge, Message;
+    AuditEntryConnection, AuditEntryEdge, AuditEntry;
 }
 
 /// The complexity of a connection field: its selection counted `first` times.
@@ -120,6 +121,42 @@ pub fn page_size(first: Option<i32>) -> Result<u32, Error> {
 pub enum Role {
     Guest,
     Host,
+    /// Trust and safety (granted by an operator only).
+    Admin,
+}
+
+/// Whether a property is in search and takes bookings.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ListingStatus {
+    Listed,
+    /// Taken out of search by an admin; no new bookings.
+    Unlisted,
+}
+
+/// Whether an account may act.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Suspended,
+}
+
+/// What an admin (or, for the role itself, an operator) did.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[graphql(rename_items = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    SuspendUser,
+    ReinstateUser,
+    UnlistProperty,
+    RelistProperty,
+    CancelBooking,
+    RemoveReview,
+    GrantAdmin,
+    RevokeAdmin,
 }
 
 /// Where a booking is in its life.
@@ -244,6 +281,37 @@ pub struct Account {
     pub email_verified: bool,
 }
 
+/// A user as an admin sees them: the account and its status.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUser {
+    pub id: ID,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone: Option<String>,
+    pub roles: Vec<Role>,
+    pub created_at: String,
+    pub email_verified: bool,
+    pub status: AccountStatus,
+    /// When the current suspension began (`null` while active).
+    pub suspended_at: Option<String>,
+}
+
+/// One admin action of the audit log.
+#[derive(SimpleObject, Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: ID,
+    /// The admin's user id, or `operator` for a grant or revocation of the role.
+    pub admin_id: String,
+    pub action: AuditAction,
+    /// The user, property, booking or review acted on.
+    pub subject_id: ID,
+    pub reason: Option<String>,
+    pub at: String,
+}
+
 /// Which emails a user gets (security emails always go).
 #[derive(SimpleObject, Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -360,6 +428,8 @@ pub struct Property {
     pub rating: Option<Rating>,
     /// Verified photos in display order; the first is the cover.
     pub photos: Vec<Photo>,
+    /// `unlisted` while an admin has taken it out of search (no new bookings then).
+    pub listing_status: ListingStatus,
     /// Door codes and directions, posted privately to each confirmed stay: only in answers
     /// to the property's host (`createProperty`, `updateProperty`, `myProperties`), `null`
     /// everywhere else.

@@ -1,6 +1,7 @@
 //! The local API: every route of `template.yaml` in one process, answered by the same
 //! handlers as the Lambda functions, over the embedded adapters.
 
+pub mod admin_command;
 pub mod aws_backend;
 pub mod backfill;
 pub mod clock_route;

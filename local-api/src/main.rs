@@ -2,7 +2,9 @@
 //! (`DATA_DIR`), on the embedded adapters or, with `ROOST_BACKEND=aws`, on DynamoDB and SQS.
 //! `local-api --provision-aws` creates the table and queues on a local emulator instead;
 //! `local-api --backfill-search [--force]` writes the search index keys of older data in the
-//! DynamoDB table `TABLE_NAME` (a deployed one too).
+//! DynamoDB table `TABLE_NAME` (a deployed one too); `local-api admin grant|revoke EMAIL`
+//! gives or takes the admin role (on `DATA_DIR`'s store, or with `ROOST_BACKEND=aws` on the
+//! table `TABLE_NAME`).
 
 use std::process::ExitCode;
 
@@ -19,6 +21,16 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("local-api --provision-aws: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if std::env::args().nth(1).as_deref() == Some("admin") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        return match local_api::admin_command::run(&args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("local-api admin: {err}");
                 ExitCode::FAILURE
             }
         };

@@ -530,7 +530,7 @@ fn local_secret(data_dir: &Path, env: &str, file: &str) -> std::io::Result<Strin
     }
 }
 
-fn load_clock_offset(path: &Path) -> chrono::Duration {
+pub(crate) fn load_clock_offset(path: &Path) -> chrono::Duration {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())

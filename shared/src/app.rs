@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::suspensions::Suspensions;
 use crate::auth::token::{AccessTokens, TokenConfigError};
 use crate::clock::Clock;
 use crate::cursor::CursorKey;
@@ -20,6 +21,8 @@ pub struct App {
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
     pub tokens: AccessTokens,
+    /// The suspended accounts, as of at most a minute ago.
+    pub suspensions: Suspensions,
     /// Signs paging cursors.
     pub cursors: CursorKey,
     /// Takes payments and refunds them (functions that do neither get one that refuses).
@@ -119,6 +122,7 @@ impl App {
             bus,
             clock,
             tokens: AccessTokens::new(&settings.jwt_secret, &settings.jwt_issuer, &settings.jwt_audience)?,
+            suspensions: Suspensions::new(),
             cursors: CursorKey::derive(&settings.jwt_secret).map_err(|err| ConfigError::Invalid(err.to_string()))?,
             payments: Arc::new(NoProvider),
             webhook_secret: None,

@@ -33,6 +33,10 @@ pub enum ApiError {
     /// `403`: signed in, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// `403` (code `account_suspended`): the account is suspended by an admin; it cannot sign
+    /// in, refresh or act with a token issued before.
+    #[error("this account is suspended")]
+    AccountSuspended,
     /// `404`.
     #[error("{0}")]
     NotFound(&'static str),
@@ -90,7 +94,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } | ApiError::InvalidToken => 400,
             ApiError::Unauthorized(_) => 401,
-            ApiError::Forbidden(_) => 403,
+            ApiError::Forbidden(_) | ApiError::AccountSuspended => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::Conflict { .. } => 409,
@@ -110,6 +114,7 @@ impl ApiError {
             ApiError::InvalidToken => "invalid_token",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::AccountSuspended => "account_suspended",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",

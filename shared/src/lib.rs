@@ -1,5 +1,6 @@
 //! Roost's domain crate: models, rules, use cases, and the ports with their AWS adapters.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod aws_http;

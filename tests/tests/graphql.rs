@@ -748,7 +748,7 @@ async fn a_nested_page_of_twenty_bookings_costs_three_store_calls(app: TestApp) 
             .enable_all()
             .build()
             .expect("a current-thread runtime")
-            .block_on(async move { graphql::execute(counted, Some(principal), &body).await })
+            .block_on(async move { graphql::execute(counted, Ok(principal), &body).await })
     })
     .join()
     .expect("the query ran");

@@ -310,6 +310,7 @@ async fn concurrent_publications_keep_the_rating_exact(app: TestApp) {
             response: None,
             created_at: now,
             published_at: None,
+            removed_at: None,
         };
         let claim = Item::new(
             keys::review_claim(&booking_id, "guest"),

@@ -8,7 +8,7 @@ use shared::payments::pay::{self, PaymentInput};
 
 /// The guest pays the booking's total: `201` with the payment, whatever its outcome.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let input: PaymentInput = json_body(&req)?;
     let booking_id = path_param(&req, "id")?;
     let key = idempotency::header_key(&req)?;

@@ -9,7 +9,7 @@ use shared::properties::{self, input::PropertyInput};
 /// Lists a property for the signed-in host and answers `201` with it (or, for a repeated
 /// `Idempotency-Key`, the first answer again).
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let input: PropertyInput = json_body(&req)?;
     let key = idempotency::header_key(&req)?;
     stored_answer(properties::create(app, &principal, key, input).await?)

@@ -7,7 +7,7 @@ use shared::messages::{self, model::ConversationView};
 
 /// A conversation, for its participants only (`404` for anyone else).
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let conversation = messages::get(app, &principal, path_param(&req, "id")?).await?;
     json(StatusCode::OK, &ConversationView::from(&conversation))
 }

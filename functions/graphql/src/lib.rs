@@ -31,8 +31,9 @@ pub async fn handle(app: &'static App, req: Request) -> HandlerResult {
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
-    // A missing or bad token leaves the request anonymous; fields that need a user say so.
-    let caller = authenticate(app, &req).ok();
+    // A missing or bad token leaves the request anonymous; fields that need a user say so
+    // (with `account_suspended` for a suspended account's token).
+    let caller = authenticate(app, &req).await;
     let outcome = graphql::execute(app, caller, body).await;
     let status = if outcome.request_failed && media_type == GRAPHQL_RESPONSE {
         StatusCode::BAD_REQUEST

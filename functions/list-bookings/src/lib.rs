@@ -8,7 +8,7 @@ use shared::http::{HandlerResult, PageBody, Request, StatusCode, json, paging, q
 
 /// One page of the signed-in user's bookings as guest or host, by check-in date.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let (limit, cursor) = paging(&req)?;
     let query = ListQuery {
         as_: query_param(&req, "as"),

@@ -7,7 +7,7 @@ use shared::messages::{self, model::ConversationView};
 
 /// The caller's conversations, most recent message first.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let (limit, cursor) = paging(&req)?;
     let (items, next_cursor) = messages::list(app, &principal, limit, cursor).await?;
     json(

@@ -7,7 +7,7 @@ use shared::messages;
 
 /// A conversation's messages, newest first, for its participants only.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let (limit, cursor) = paging(&req)?;
     let (items, next_cursor) = messages::messages(app, &principal, path_param(&req, "id")?, limit, cursor).await?;
     json(StatusCode::OK, &PageBody { items, next_cursor })

@@ -7,7 +7,7 @@ use shared::properties::{self, HostPropertyView};
 
 /// One page of the signed-in host's properties.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let (limit, cursor) = paging(&req)?;
     let (items, next_cursor) = properties::list_mine(app, &principal, limit, cursor).await?;
     json(

@@ -7,7 +7,7 @@ use shared::payments;
 
 /// A booking's payments and refunds, and (for its host) the payout.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let view = payments::list(app, &principal, path_param(&req, "id")?).await?;
     json(StatusCode::OK, &view)
 }

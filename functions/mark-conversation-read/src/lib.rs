@@ -7,7 +7,7 @@ use shared::messages;
 
 /// Every message so far counts as read by the caller: `204`.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     messages::mark_read(app, &principal, path_param(&req, "id")?).await?;
     no_content()
 }

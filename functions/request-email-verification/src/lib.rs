@@ -7,7 +7,7 @@ use shared::users::account;
 
 /// Queues another verification email for the signed-in user and answers `202`.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     account::request_verification(app, &principal).await?;
     accepted()
 }

@@ -7,7 +7,7 @@ use shared::users::preferences::{self, PreferencesPatch};
 
 /// Turns kinds of email on or off, and answers the preferences.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let patch: PreferencesPatch = json_body(&req)?;
     json(StatusCode::OK, &preferences::update(app, &principal, patch).await?)
 }

@@ -7,7 +7,7 @@ use shared::photos::{self, CaptionInput};
 
 /// Changes a photo's caption: `200` with the photo.
 pub async fn handle(app: &App, req: Request) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let input: CaptionInput = json_body(&req)?;
     let photo = photos::caption(
         app,

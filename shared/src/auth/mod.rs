@@ -3,6 +3,7 @@
 
 pub mod password;
 pub mod refresh;
+pub mod suspensions;
 pub mod token;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,9 @@ use crate::http::{Request, bearer_token};
 pub enum Role {
     Guest,
     Host,
+    /// Trust and safety: granted only by an operator (`local-api admin grant EMAIL`), never
+    /// through the API.
+    Admin,
 }
 
 /// The signed-in user a request acts for, read from its access token.
@@ -31,10 +35,32 @@ impl Principal {
     }
 }
 
-/// The principal of `req`: a valid bearer access token, or `401`.
-pub fn authenticate(app: &crate::App, req: &Request) -> Result<Principal, ApiError> {
+impl Principal {
+    /// `403` unless the principal is an admin (the token's roles: granted by an operator, in
+    /// tokens issued after the grant).
+    pub fn ensure_admin(&self) -> Result<(), ApiError> {
+        if self.has_role(Role::Admin) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("only admins may do this"))
+        }
+    }
+}
+
+/// The principal of `req`: a valid bearer access token (else `401`) of an account that is
+/// not suspended (else `403 account_suspended`, within a minute of the suspension; see
+/// [`suspensions`]).
+pub async fn authenticate(app: &crate::App, req: &Request) -> Result<Principal, ApiError> {
     let token = bearer_token(req)?;
-    let claims = app.tokens.verify(token, app.clock.now())?;
+    let now = app.clock.now();
+    let claims = app.tokens.verify(token, now)?;
+    if app
+        .suspensions
+        .is_suspended(app.store.as_ref(), &claims.sub, now)
+        .await?
+    {
+        return Err(ApiError::AccountSuspended);
+    }
     Ok(Principal {
         user_id: claims.sub,
         roles: claims.roles,

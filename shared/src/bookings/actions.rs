@@ -142,6 +142,7 @@ pub async fn act(
         actor: principal.user_id.clone(),
         reason: reason(input)?,
         request: idempotency_key.map(|key| idempotency::request_id(&principal.user_id, action.route(), key)),
+        also: Vec::new(),
     };
     let result = lifecycle::apply(
         app,
@@ -161,11 +162,59 @@ pub async fn act(
         Err(MoveError::Illegal { current, .. }) if lifecycle::made_by_its_request(&current, &step) => {
             Err(idempotency::key_reused())
         }
-        Err(MoveError::Illegal { from, .. }) => Err(ApiError::conflict(format!(
-            "cannot {} a booking that is {}",
-            action.transition().verb(),
-            from.as_str()
-        ))),
+        Err(MoveError::Illegal { from, .. }) => Err(illegal(action.transition(), from)),
+        Err(MoveError::Api(err)) => Err(err),
+    }
+}
+
+/// The `409` of a move the booking's state does not allow.
+fn illegal(transition: Transition, from: BookingStatus) -> ApiError {
+    ApiError::conflict(format!(
+        "cannot {} a booking that is {}",
+        transition.verb(),
+        from.as_str()
+    ))
+}
+
+/// `POST /admin/bookings/{id}/cancel`: an admin cancels a booking that has not begun
+/// (`pending_payment`, `awaiting_host` or `confirmed`; else `409`), refunding whatever was
+/// paid in full through the same refund path as every cancellation, with the admin as the
+/// history's actor and the audit entry in the move's transaction.
+pub async fn cancel_as_admin(
+    app: &App,
+    admin: &Principal,
+    booking_id: &str,
+    input: Option<crate::admin::ReasonInput>,
+) -> Result<Booking, ApiError> {
+    use crate::admin::{AuditAction, AuditEntry};
+    admin.ensure_admin()?;
+    let why = crate::admin::reason(AuditAction::CancelBooking, input)?;
+    let entry = AuditEntry::new(
+        admin,
+        AuditAction::CancelBooking,
+        booking_id,
+        why.clone(),
+        app.clock.now(),
+    );
+    let step = Move {
+        transition: Transition::Cancel,
+        actor: admin.user_id.clone(),
+        reason: why,
+        request: None,
+        also: vec![entry.record()?],
+    };
+    // Everything paid goes back: nothing while unpaid (unless a payment just succeeded).
+    let full = |booking: &Booking, _now| match booking.status {
+        BookingStatus::PendingPayment => booking.paid_by.as_ref().map(|_| booking.price.total),
+        _ => Some(booking.price.total),
+    };
+    match lifecycle::apply(app, booking_id, step, |_, _| Ok(()), full).await {
+        Ok(booking) => {
+            tracing::info!(booking_id, admin_id = %admin.user_id, "booking cancelled by an admin");
+            Ok(booking)
+        }
+        Err(MoveError::NotFound) => Err(NOT_FOUND),
+        Err(MoveError::Illegal { from, .. }) => Err(illegal(Transition::Cancel, from)),
         Err(MoveError::Api(err)) => Err(err),
     }
 }
@@ -173,7 +222,7 @@ pub async fn act(
 /// The whole of an action route (`POST /bookings/{id}/<action>`): signed in, optional
 /// `{"reason"}` body, `200` with the booking after the move.
 pub async fn handle(app: &App, req: Request, action: Action) -> HandlerResult {
-    let principal = authenticate(app, &req)?;
+    let principal = authenticate(app, &req).await?;
     let input: Option<ActionInput> = optional_json_body(&req)?;
     let booking_id = path_param(&req, "id")?;
     let key = idempotency::header_key(&req)?;

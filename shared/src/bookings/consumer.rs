@@ -55,6 +55,7 @@ async fn system_move(
         actor: SYSTEM_ACTOR.to_owned(),
         reason,
         request: None,
+        also: Vec::new(),
     };
     // A declined request was paid; an expiring booking may have been paid at the last moment.
     let refund = |booking: &super::Booking, _now| match transition {

@@ -19,7 +19,7 @@ use crate::error::{ApiError, FieldError, Problems};
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
 use crate::messages::{self, model::Parties};
 use crate::properties::calendar::{self, day, parse_date, state};
-use crate::properties::{self, Property, availability};
+use crate::properties::{self, Property, availability, listing};
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Item, StoreError, TxAction, Update};
 
@@ -105,6 +105,7 @@ async fn checked(app: &App, principal: &Principal, input: BookingInput) -> Resul
     if property.host_id == principal.user_id {
         return Err(ApiError::Forbidden("hosts cannot book their own property"));
     }
+    listing::ensure_bookable(app, &property).await?;
     let wanted = request::check(&property, check_in, check_out, input.guests, app.clock.now(), problems)?;
     Ok((property, wanted))
 }
@@ -145,18 +146,19 @@ fn new_booking(
 
 /// Positions of the fixed actions of the transaction; the nights follow them.
 const AT_PROPERTY: usize = 1;
-const AT_IDEMPOTENCY: usize = 3;
+const AT_HOST: usize = 2;
+const AT_IDEMPOTENCY: usize = 4;
 
-/// The transaction of a new booking: booking, property counter, hold deadline, idempotency
-/// record (if keyed), the conversation's two entries (joining it), then one hold per night
-/// in date order.
+/// The transaction of a new booking: booking, property counter, the host's account check,
+/// hold deadline, idempotency record (if keyed), the conversation's two entries (joining
+/// it), then one hold per night in date order.
 fn actions(
     booking: &Booking,
     parties: &Parties,
     claim: Option<&Claim>,
     answer: &StoredAnswer,
 ) -> Result<(Vec<TxAction>, usize), StoreError> {
-    let mut actions = Vec::with_capacity(6 + booking.price.nights as usize);
+    let mut actions = Vec::with_capacity(7 + booking.price.nights as usize);
     actions.push(TxAction::Put {
         item: booking.to_item()?,
         condition: Condition::Absent,
@@ -170,7 +172,16 @@ fn actions(
             &booking.stay(),
             booking.hold_expires_at.timestamp(),
         ),
-        condition: Condition::AttributeAbsent("deletedAt".to_owned()),
+        // Neither deleted by the host nor unlisted by an admin meanwhile.
+        condition: Condition::All(vec![
+            Condition::AttributeAbsent("deletedAt".to_owned()),
+            Condition::AttributeAbsent("unlistedAt".to_owned()),
+        ]),
+    });
+    // The host's account is not suspended, exactly at the commit.
+    actions.push(TxAction::Check {
+        key: keys::user(&booking.host_id),
+        condition: Condition::AttributeAbsent("suspendedAt".to_owned()),
     });
     actions.push(deadlines::schedule(
         &Deadline {
@@ -244,10 +255,14 @@ async fn failure_at(
         return Err(calendar::night_taken(booking.check_in + Duration::days(nth)));
     }
     match (index, claim) {
-        (AT_PROPERTY, _) => Err(ApiError::Validation(vec![FieldError::new(
-            "propertyId",
-            "no such property",
-        )])),
+        (AT_PROPERTY, _) => match properties::find(app, &booking.property_id).await? {
+            Some((property, _)) if property.unlisted_at.is_some() => Err(listing::unlisted()),
+            _ => Err(ApiError::Validation(vec![FieldError::new(
+                "propertyId",
+                "no such property",
+            )])),
+        },
+        (AT_HOST, _) => Err(listing::host_suspended()),
         (AT_IDEMPOTENCY, Some(claim)) => claim.answer_of_concurrent_request(app).await,
         _ => Err(ApiError::internal(format!(
             "booking transaction failed at action {index}"

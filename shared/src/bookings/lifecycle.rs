@@ -160,6 +160,8 @@ pub struct Move {
     pub reason: Option<String>,
     /// The keyed request making the move ([`crate::idempotency::request_id`]), if any.
     pub request: Option<String>,
+    /// Writes that commit with the move, or not at all (an admin's audit entry).
+    pub also: Vec<TxAction>,
 }
 
 /// The `data` of a booking event: enough for the payments and reviews consumers to act
@@ -335,6 +337,7 @@ where
             });
         }
         actions.extend(deadline_actions(&current, step.transition, now)?);
+        actions.extend(step.also.iter().cloned());
         let mut recorded = Vec::new();
         let change = serde_json::to_value(change_of(&next, &step)).map_err(ApiError::internal)?;
         if let Some((kind, queue)) = step.transition.event() {

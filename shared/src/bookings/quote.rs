@@ -27,6 +27,7 @@ pub async fn quote(app: &App, property_id: &str, query: QuoteQuery<'_>) -> Resul
         ),
     };
     let property = properties::get(app, property_id).await?;
+    properties::listing::ensure_bookable(app, &property).await?;
     let wanted = request::check(&property, check_in, check_out, guests, app.clock.now(), Problems::new())?;
     if let Some(date) = calendar::first_taken(app, &property.id, &wanted.stay).await? {
         return Err(calendar::night_taken(date));

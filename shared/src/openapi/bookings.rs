@@ -31,7 +31,7 @@ nights x nightly price; `serviceFee` (the guest's) = 14 % of the subtotal and `h
         (status = 200, description = "The price breakdown", body = PriceBreakdown),
         (status = 400, description = "A malformed date or number, or an unknown parameter", body = ErrorResponse),
         (status = 404, description = "No such property (or deleted)", body = ErrorResponse),
-        (status = 409, description = "A night is taken; details[0].field is the first taken night", body = ErrorResponse),
+        (status = 409, description = "A night is taken (details[0].field is the first taken night), or the property takes no bookings (unlisted by an admin, or its host suspended)", body = ErrorResponse),
         (status = 422, description = "Missing values, check-in in the past, checkOut not after checkIn, nights outside min/max, too many guests: all named", body = ErrorResponse),
     ))]
 fn get_quote() {}
@@ -50,7 +50,7 @@ are not recorded (they changed nothing), so repeating one is answered afresh.",
         (status = 400, description = "Malformed JSON, a wrong type, an unknown field (prices included) or a bad Idempotency-Key", body = ErrorResponse),
         (status = 401, description = "No valid access token", body = ErrorResponse),
         (status = 403, description = "The property's own host", body = ErrorResponse),
-        (status = 409, description = "A night is taken; details[0].field is the first taken night (YYYY-MM-DD)", body = ErrorResponse),
+        (status = 409, description = "A night is taken (details[0].field is the first taken night, YYYY-MM-DD), or the property takes no bookings (unlisted by an admin, or its host suspended)", body = ErrorResponse),
         (status = 422, description = "Missing or invalid fields, an unknown property, a rule of the stay broken, or an Idempotency-Key reused with another body", body = ErrorResponse),
     ))]
 fn create_booking() {}

@@ -19,6 +19,9 @@ const BLANK: &str =
 /// Query parameters that are calendar dates.
 const DATE_PARAMETERS: [&str; 4] = ["checkIn", "checkOut", "from", "to"];
 
+/// Operations whose `from`/`to` are instants (RFC 3339), not calendar dates.
+const INSTANT_RANGES: [&str; 1] = ["admin_list_audit"];
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// An operation a link leads to, with its parameters' runtime expressions.
@@ -167,6 +170,10 @@ fn link(operation: &mut Map<String, Value>) {
 }
 
 fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
+    let instants = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .is_some_and(|id| INSTANT_RANGES.contains(&id));
     let mut has_query = false;
     let mut paged = false;
     if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
@@ -203,7 +210,9 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
                 continue;
             }
             let required = parameter.get("required") == Some(&Value::Bool(true));
-            let schema = if DATE_PARAMETERS.contains(&name.as_str()) {
+            let schema = if instants && (name == "from" || name == "to") {
+                Some(json!({"type": "string", "format": "date-time"}))
+            } else if DATE_PARAMETERS.contains(&name.as_str()) {
                 Some(json!({"type": "string", "format": "date"}))
             } else {
                 place_schema(&name).or_else(|| parameter.get("schema").cloned())
@@ -240,6 +249,9 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
     let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
         return;
     };
+    if secured {
+        suspended(responses);
+    }
     let mut add = |status: &str, description: &str| {
         responses.entry(status.to_owned()).or_insert_with(|| error(description));
     };
@@ -256,6 +268,7 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
     if secured {
         add("401", "No valid access token");
     }
+
     if paged {
         add("422", &format!("`limit` outside 1..{MAX_LIMIT}"));
     }
@@ -288,6 +301,28 @@ fn tighten_operation(operation: &mut Map<String, Value>, cacheable: bool) {
                     json!({"description": "Seconds until a retry may succeed", "required": true, "schema": {"type": "integer", "minimum": 1}})
                 });
             }
+        }
+    }
+}
+
+/// What a signed-in route answers a suspended account's token (within a minute of the
+/// suspension): a `403` of its own, or another reason of the route's `403`.
+fn suspended(responses: &mut Map<String, Value>) {
+    const SUSPENDED: &str = "`account_suspended`: the account is suspended by an admin (tokens issued before the suspension are refused within 60 seconds)";
+    match responses.get_mut("403").and_then(Value::as_object_mut) {
+        Some(forbidden) => {
+            let description = forbidden
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            forbidden.insert(
+                "description".into(),
+                Value::String(format!("{description}; or {SUSPENDED}")),
+            );
+        }
+        None => {
+            responses.insert("403".to_owned(), error(SUSPENDED));
         }
     }
 }

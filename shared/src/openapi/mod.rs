@@ -2,6 +2,7 @@
 //! Each route of `template.yaml` has an entry here; a test checks the two lists agree.
 
 mod account;
+mod admin;
 mod bookings;
 mod docs;
 mod exact;
@@ -44,7 +45,8 @@ struct ErrorResponse {
 struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
     /// `payload_too_large`, `unsupported_media_type`, `validation_failed`, `rate_limited`,
-    /// `unavailable` (`503`, retry after `Retry-After` seconds), `internal`.
+    /// `unavailable` (`503`, retry after `Retry-After` seconds), `internal`, and
+    /// `account_suspended` (`403`) for a suspended account.
     code: String,
     message: String,
     details: Vec<FieldProblem>,
@@ -98,12 +100,15 @@ impl Modify for BearerAuth {
         messages::list_messages, messages::send_message, messages::mark_conversation_read,
         photos::request_photo_upload, photos::list_photos, photos::reorder_photos, photos::update_photo,
         photos::delete_photo,
+        admin::admin_find_users, admin::admin_suspend_user, admin::admin_reinstate_user,
+        admin::admin_unlist_property, admin::admin_relist_property, admin::admin_cancel_booking,
+        admin::admin_remove_review, admin::admin_list_audit,
         graphql::graphql, graphql::graphql_schema,
         docs::docs_page, docs::docs_asset, docs::graphiql_page, docs::graphiql_asset,
     ),
     components(schemas(ErrorResponse, ErrorDetail, FieldProblem, HealthStatus)),
     modifiers(&BearerAuth),
-    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "photos"), (name = "graphql"), (name = "docs"))
+    tags((name = "health"), (name = "auth"), (name = "users"), (name = "properties"), (name = "bookings"), (name = "payments"), (name = "reviews"), (name = "messages"), (name = "photos"), (name = "admin"), (name = "graphql"), (name = "docs"))
 )]
 struct ApiDoc;
 
@@ -165,6 +170,7 @@ fn register() {}
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 401, description = "Wrong email or password", body = ErrorResponse),
+        (status = 403, description = "`account_suspended`: the right password of a suspended account", body = ErrorResponse),
         (status = 422, description = "Missing fields", body = ErrorResponse),
         (status = 429, description = "5 failed logins for this email within 15 minutes; see Retry-After", body = ErrorResponse),
     ))]
@@ -175,6 +181,7 @@ fn login() {}
     responses(
         (status = 200, description = "A new pair; the presented token stops working", body = TokenPair),
         (status = 401, description = "Unknown, expired, used (its family is revoked) or revoked token", body = ErrorResponse),
+        (status = 403, description = "`account_suspended`: the token's account is suspended", body = ErrorResponse),
         (status = 422, description = "Missing refreshToken", body = ErrorResponse),
     ))]
 #[allow(dead_code)]

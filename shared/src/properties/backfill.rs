@@ -83,7 +83,7 @@ pub async fn run(store: &dyn Store, now: DateTime<Utc>) -> Result<Report, StoreE
 async fn bring_up_to_date(store: &dyn Store, mut item: Item) -> Result<bool, StoreError> {
     for _ in 0..ATTEMPTS {
         let property: Property = item.record()?;
-        let wanted = property.deleted_at.is_none().then(|| property.city_index());
+        let wanted = property.in_search().then(|| property.city_index());
         // Whatever wrote the current key (a create or patch since this change) wrote the
         // map entries with it.
         if item.gsi1 == wanted {

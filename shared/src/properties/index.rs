@@ -36,9 +36,10 @@ pub struct GeoEntry {
 }
 
 impl GeoEntry {
-    /// The entry of a listed, located property; `None` for one deleted or without location.
+    /// The entry of a listed, located property; `None` for one deleted, unlisted or without
+    /// location.
     pub fn of(property: &Property) -> Option<Self> {
-        if property.deleted_at.is_some() {
+        if !property.in_search() {
             return None;
         }
         Some(Self {

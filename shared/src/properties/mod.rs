@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod calendar;
 pub mod index;
 pub mod input;
+pub mod listing;
 pub mod model;
 pub mod search;
 
@@ -74,6 +75,7 @@ fn build(id: String, host_id: String, listing: Listing, created_at: DateTime<Utc
         created_at,
         updated_at: now,
         deleted_at: None,
+        unlisted_at: None,
         open_bookings: 0,
         rating: Default::default(),
         location: listing.location,
@@ -170,15 +172,17 @@ pub async fn update(
         problems.finish()?;
         let listing = listing.ok_or_else(|| ApiError::internal("validation passed without a listing"))?;
         let now = app.clock.now();
-        let next = build(
+        let mut next = build(
             current.id.clone(),
             current.host_id.clone(),
             listing,
             current.created_at,
             now,
         );
+        // An admin's unlisting outlives the host's edits: no index entry comes back with them.
+        next.unlisted_at = current.unlisted_at;
         let record = serde_json::to_value(&next).map_err(ApiError::internal)?;
-        let mut update = Update::new().gsi1(Some(next.city_index()));
+        let mut update = Update::new().gsi1(next.in_search().then(|| next.city_index()));
         for field in WRITABLE_FIELDS.iter().chain(["updatedAt"].iter()) {
             match record.get(*field) {
                 Some(value) => update = update.set(*field, value.clone()),

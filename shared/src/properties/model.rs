@@ -133,6 +133,9 @@ pub struct Property {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Set while an admin has unlisted the property: out of search, no new bookings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted_at: Option<DateTime<Utc>>,
     /// Bookings not yet over; a property with any cannot be deleted.
     #[serde(default)]
     pub open_bookings: i64,
@@ -211,6 +214,15 @@ impl RatingTotals {
     }
 }
 
+/// Whether a property is in search and takes bookings: `unlisted` once an admin took it
+/// down (`POST /admin/properties/{id}/unlist`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListingStatus {
+    Listed,
+    Unlisted,
+}
+
 /// A property as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -243,6 +255,8 @@ pub struct PropertyView {
     pub rating: Option<RatingView>,
     /// Verified photos in display order; the first is the cover.
     pub photos: Vec<PhotoView>,
+    /// `unlisted` while an admin has taken it out of search (it takes no bookings then).
+    pub listing_status: ListingStatus,
 }
 
 impl PropertyView {
@@ -274,6 +288,7 @@ impl PropertyView {
             updated_at: p.updated_at,
             rating,
             photos: p.photos.iter().map(|photo| PhotoView::of(&p.id, photo, urls)).collect(),
+            listing_status: p.listing_status(),
         }
     }
 }
@@ -306,10 +321,22 @@ impl Property {
             &crate::time::sortable(self.created_at),
             &self.id,
         ));
-        if self.deleted_at.is_none() {
+        if self.in_search() {
             item = item.with_gsi1(self.city_index());
         }
         Ok(item)
+    }
+
+    /// Whether search may find it: neither deleted by its host nor unlisted by an admin.
+    pub fn in_search(&self) -> bool {
+        self.deleted_at.is_none() && self.unlisted_at.is_none()
+    }
+
+    pub fn listing_status(&self) -> ListingStatus {
+        match self.unlisted_at {
+            Some(_) => ListingStatus::Unlisted,
+            None => ListingStatus::Listed,
+        }
     }
 
     /// Where this property sits in city search: its folded city, then nightly price and id.

@@ -470,7 +470,7 @@ impl Criteria {
     /// Whether the property is still listed and free at `now` on `nights` (the stay's, when
     /// the search has dates).
     fn bookable(property: &Property, nights: Option<&availability::StayNights>, now: i64) -> bool {
-        property.deleted_at.is_none()
+        property.in_search()
             && nights.is_none_or(|nights| {
                 nights.free(
                     property.taken_nights.iter().map(String::as_str),
@@ -523,13 +523,16 @@ pub async fn search(
         Some(cursor) => Some(app.cursors.open::<SearchPosition>(cursor, &scope, now)?.after),
         None => None,
     };
+    // A suspended host's properties leave search (within a minute of the suspension).
+    let suspended = app.suspensions.current(app.store.as_ref(), now).await?;
+    let hosts = Hosts(&suspended);
     let (hits, resume) = match &criteria.place {
-        Place::City { city, .. } => walk_city(app, &criteria, city, after.as_deref(), limit).await?,
+        Place::City { city, .. } => walk_city(app, &criteria, hosts, city, after.as_deref(), limit).await?,
         Place::Near { center, radius_km } => {
             let bbox = BBox::around(*center, *radius_km);
-            walk_map(app, &criteria, &bbox, after.as_deref(), limit).await?
+            walk_map(app, &criteria, hosts, &bbox, after.as_deref(), limit).await?
         }
-        Place::Area { bbox } => walk_map(app, &criteria, bbox, after.as_deref(), limit).await?,
+        Place::Area { bbox } => walk_map(app, &criteria, hosts, bbox, after.as_deref(), limit).await?,
     };
     let next = match resume {
         Some(after) => Some(app.cursors.seal(&scope, &SearchPosition { after }, now)?),
@@ -538,11 +541,22 @@ pub async fn search(
     Ok((hits, next))
 }
 
+/// The hosts whose properties search leaves out: the suspended ones.
+#[derive(Clone, Copy)]
+struct Hosts<'a>(&'a std::collections::HashSet<String>);
+
+impl Hosts<'_> {
+    fn admit(self, host_id: &str) -> bool {
+        self.0.is_empty() || !self.0.contains(host_id)
+    }
+}
+
 /// The city walk: the property items of the city's gsi1 partition in index order, in at
 /// most [`CITY_ROUNDS`] queries.
 async fn walk_city(
     app: &App,
     criteria: &Criteria,
+    hosts: Hosts<'_>,
     city: &str,
     after: Option<&str>,
     limit: u32,
@@ -586,7 +600,7 @@ async fn walk_city(
             }
             examined += 1;
             last = gsi1_sort_key(&item).map(str::to_owned);
-            if let Some(property) = city_candidate(criteria, nights.as_ref(), item, now)? {
+            if let Some(property) = city_candidate(criteria, hosts, nights.as_ref(), item, now)? {
                 hits.push(Hit {
                     property,
                     distance_km: None,
@@ -615,6 +629,8 @@ async fn walk_city(
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Glance<'a> {
+    #[serde(borrow)]
+    host_id: &'a str,
     #[serde(borrow)]
     address: GlanceAddress<'a>,
     #[serde(borrow)]
@@ -647,6 +663,7 @@ struct GlanceMoney<'a> {
 /// the stay's, when the search has dates).
 fn city_candidate(
     criteria: &Criteria,
+    hosts: Hosts<'_>,
     nights: Option<&availability::StayNights>,
     mut item: Item,
     now: i64,
@@ -659,6 +676,7 @@ fn city_candidate(
     };
     let has_amenity = |wanted: &str| glance.amenities.iter().any(|a| a.to_lowercase() == wanted);
     let admitted = glance.deleted_at.is_none()
+        && hosts.admit(glance.host_id)
         && criteria.admits(Facts {
             country: glance.address.country,
             currency,
@@ -712,6 +730,7 @@ struct Candidate {
 async fn walk_map(
     app: &App,
     criteria: &Criteria,
+    hosts: Hosts<'_>,
     bbox: &BBox,
     after: Option<&str>,
     limit: u32,
@@ -816,6 +835,7 @@ async fn walk_map(
             return Ok((hits, Some(last_before(&candidates, &candidate.position))));
         }
         if let Some(property) = by_id.remove(&candidate.entry.property_id)
+            && hosts.admit(&property.host_id)
             && Criteria::bookable(&property, nights.as_ref(), now)
         {
             hits.push(Hit {

@@ -6,6 +6,7 @@ pub mod consumer;
 pub mod list;
 pub mod model;
 pub mod publish;
+pub mod remove;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -232,6 +233,7 @@ pub async fn create(
         response: None,
         created_at: now,
         published_at: None,
+        removed_at: None,
     };
     let actions = vec![
         TxAction::Put {

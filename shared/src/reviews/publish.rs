@@ -17,8 +17,15 @@ use crate::store::{Condition, StoreError, TxAction, Update};
 /// Attempts when publications collide.
 const ATTEMPTS: u32 = 6;
 
-/// Reads a review with its version.
+/// Reads a review with its version; one an admin removed exists for nobody.
 pub async fn load(app: &App, review_id: &str) -> Result<Option<(Review, u64)>, ApiError> {
+    Ok(load_any(app, review_id)
+        .await?
+        .filter(|(review, _)| review.removed_at.is_none()))
+}
+
+/// Reads a review with its version, removed or not.
+pub async fn load_any(app: &App, review_id: &str) -> Result<Option<(Review, u64)>, ApiError> {
     if ulid::Ulid::from_string(review_id).is_err() {
         return Ok(None);
     }
@@ -58,24 +65,35 @@ fn actions(review: &Review, now: DateTime<Utc>) -> Result<Vec<TxAction>, ApiErro
     let mut actions = vec![TxAction::Update {
         key: keys::review(&review.id),
         update,
-        condition: Condition::AttributeAbsent("publishedAt".to_owned()),
+        // Still hidden, and not removed by an admin since it was read.
+        condition: Condition::All(vec![
+            Condition::AttributeAbsent("publishedAt".to_owned()),
+            Condition::AttributeAbsent("removedAt".to_owned()),
+        ]),
     }];
     if review.side == Side::Guest {
-        let mut counters = Update::new()
-            .add("ratingCount", 1)
-            .add("ratingSum", i64::from(review.rating));
-        for (category, value) in review.sub_ratings.given() {
-            counters = counters
-                .add(format!("{category}Sum"), i64::from(value))
-                .add(format!("{category}Count"), 1);
-        }
-        actions.push(TxAction::Update {
-            key: keys::property(&review.property_id),
-            update: counters,
-            condition: Condition::Exists,
-        });
+        actions.push(rating_change(review, 1));
     }
     Ok(actions)
+}
+
+/// The atomic change of the property's rating totals when a guest review starts (`sign` 1)
+/// or stops (`sign` -1) counting: integer sums and counts, so concurrent publications and
+/// removals never lose an update and the averages stay exact.
+pub fn rating_change(review: &Review, sign: i64) -> TxAction {
+    let mut counters = Update::new()
+        .add("ratingCount", sign)
+        .add("ratingSum", sign * i64::from(review.rating));
+    for (category, value) in review.sub_ratings.given() {
+        counters = counters
+            .add(format!("{category}Sum"), sign * i64::from(value))
+            .add(format!("{category}Count"), sign);
+    }
+    TxAction::Update {
+        key: keys::property(&review.property_id),
+        update: counters,
+        condition: Condition::Exists,
+    }
 }
 
 /// Publishes every still-hidden review of `booking_id` together; returns how many it published.

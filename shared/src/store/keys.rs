@@ -35,11 +35,31 @@ pub mod kind {
     pub const NOTIFIED: &str = "notified";
     pub const MESSAGE_MAIL_THROTTLE: &str = "message_mail_throttle";
     pub const PHOTO: &str = "photo";
+    pub const SUSPENSION: &str = "suspension";
+    pub const AUDIT_ENTRY: &str = "audit_entry";
 }
 
 /// A user's profile: `USER#<id>` / `USER`.
 pub fn user(user_id: &str) -> Key {
     Key::new(format!("USER#{user_id}"), "USER")
+}
+
+/// The partition listing every suspended user (one small item each), which every sandbox
+/// reads at most once a minute to refuse their access tokens: `SUSPENDED`.
+pub const SUSPENDED_PARTITION: &str = "SUSPENDED";
+
+/// A suspended user's entry in [`SUSPENDED_PARTITION`]: `SUSPENDED` / `USER#<id>`.
+pub fn suspension(user_id: &str) -> Key {
+    Key::new(SUSPENDED_PARTITION, format!("USER#{user_id}"))
+}
+
+/// The partition of the admin audit log, ordered by time: `AUDIT`. Admin actions are rare,
+/// so one partition holds them all and pages by time with no merge.
+pub const AUDIT_PARTITION: &str = "AUDIT";
+
+/// One admin action in the audit log: `AUDIT` / `<sortable time>#<entry id>`.
+pub fn audit_entry(sortable_at: &str, entry_id: &str) -> Key {
+    Key::new(AUDIT_PARTITION, format!("{sortable_at}#{entry_id}"))
 }
 
 /// The claim that makes an email unique: `EMAIL#<folded email>` / `EMAIL`.

@@ -39,6 +39,20 @@ pub struct User {
     /// Which emails the user wants (security emails are always sent).
     #[serde(default)]
     pub notifications: preferences::NotificationPreferences,
+    /// Set while an admin has suspended the account: no sign-in, no refresh, no new bookings
+    /// of their properties (see [`crate::admin`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// `403 account_suspended` while the account is suspended.
+    pub fn ensure_active(&self) -> Result<(), ApiError> {
+        match self.suspended_at {
+            Some(_) => Err(ApiError::AccountSuspended),
+            None => Ok(()),
+        }
+    }
 }
 
 impl User {

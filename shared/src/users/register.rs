@@ -127,6 +127,7 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
         email_verified: false,
         session_epoch: 0,
         notifications: Default::default(),
+        suspended_at: None,
     };
     let claim = Item::new(
         keys::email_claim(&folded_email),

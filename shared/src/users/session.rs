@@ -75,6 +75,8 @@ pub async fn login(app: &App, request: LoginRequest) -> Result<TokenPair, ApiErr
         login_limit::record_failure(app.store.as_ref(), &folded, now).await?;
         return Err(BAD_CREDENTIALS);
     };
+    // Only the right password learns that the account is suspended.
+    user.ensure_active()?;
     start_family(app, &user, now).await
 }
 
@@ -129,6 +131,7 @@ pub async fn refresh(app: &App, request: RefreshRequest) -> Result<TokenPair, Ap
     let Some(user) = find_user(app.store.as_ref(), &record.user_id).await? else {
         return Err(BAD_REFRESH);
     };
+    user.ensure_active()?;
     // Issued before the latest password reset or change: revoked with every other family.
     if record.epoch != user.session_epoch {
         return Err(BAD_REFRESH);
