@@ -174,6 +174,13 @@ async fn latency() {
         bookings.push((nights, samples));
     }
     let suspension = suspension_check(app, &tokens.access_token).await;
+    let get_me_suspended = time(
+        CALLS,
+        200,
+        |_| bench::get_me(&tokens.access_token),
+        |request| shared::http::serve(request, |r| get_me::handle(app, r)),
+    )
+    .await;
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("in-process latency after {WARMUP} warm-up calls each (ms)");
@@ -183,7 +190,12 @@ async fn latency() {
     );
     let mut rows = vec![
         ("GET /users/me".to_owned(), get_me, Some(GET_ME_TARGET)),
-        (format!("auth, {SUSPENDED_USERS} suspended"), suspension, None),
+        (
+            format!("  ..{SUSPENDED_USERS} suspended"),
+            get_me_suspended,
+            Some(GET_ME_TARGET),
+        ),
+        ("authenticate (1,000 susp.)".to_owned(), suspension, None),
         ("POST /auth/login".to_owned(), log_in, None),
     ];
     for (nights, samples) in bookings {
@@ -274,24 +286,25 @@ async fn suspension_check(app: &'static App, token: &str) -> Vec<Duration> {
     } else {
         "FAIL"
     };
-    println!("suspension check of a signed-in request, {SUSPENDED_USERS} suspended accounts (ms)");
+    let us = |d: Duration| format!("{:.2} µs", d.as_nanos() as f64 / 1000.0);
+    println!("suspension check of a signed-in request, {SUSPENDED_USERS} suspended accounts");
     println!(
-        "  token check alone            p50 {:>8} p99 {:>8}",
-        ms(v.p50),
-        ms(v.p99)
+        "  token check alone              p50 {:>10} p99 {:>10}",
+        us(v.p50),
+        us(v.p99)
     );
     println!(
-        "  token + suspension check     p50 {:>8} p99 {:>8}",
-        ms(a.p50),
-        ms(a.p99)
+        "  token + suspension check       p50 {:>10} p99 {:>10}",
+        us(a.p50),
+        us(a.p99)
     );
     println!(
-        "  added by the suspension check p50 {:>8}  target < {} ms: {verdict}",
-        ms(added),
-        ms(SUSPENSION_CHECK_TARGET)
+        "  added by the suspension check  p50 {:>10}  target < {}: {verdict}",
+        us(added),
+        us(SUSPENSION_CHECK_TARGET)
     );
     println!(
-        "  the list's read (once a minute per sandbox) p50 {:>8} p99 {:>8}",
+        "  the list's read (once a minute per sandbox) p50 {} ms, p99 {} ms",
         ms(r.p50),
         ms(r.p99)
     );
