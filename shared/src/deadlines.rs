@@ -134,6 +134,9 @@ pub struct SweepReport {
     pub emitted: usize,
     /// Deadlines changed or removed while the sweep looked at them (left alone).
     pub skipped: usize,
+    /// How long after its due time the most overdue deadline emitted was handled, in
+    /// seconds (0 when none was emitted): the sweep's lag.
+    pub most_overdue_secs: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -185,10 +188,12 @@ pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, now: DateTime<Utc>) ->
                     resume_from = hour;
                     break 'buckets;
                 }
-                if emit(store, bus, &item, now).await? {
-                    report.emitted += 1;
-                } else {
-                    report.skipped += 1;
+                match emit(store, bus, &item, now).await? {
+                    Some(due_at) => {
+                        report.emitted += 1;
+                        report.most_overdue_secs = report.most_overdue_secs.max((now - due_at).num_seconds());
+                    }
+                    None => report.skipped += 1,
                 }
             }
             match page.next {
@@ -223,8 +228,14 @@ async fn bucket_page(
     store.query(query).await
 }
 
-/// Records and publishes the event of one due deadline; false when it changed meanwhile.
-async fn emit(store: &dyn Store, bus: &dyn EventBus, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
+/// Records and publishes the event of one due deadline: its due time, or `None` when it
+/// changed meanwhile.
+async fn emit(
+    store: &dyn Store,
+    bus: &dyn EventBus,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let deadline: Deadline = item.record()?;
     let data = serde_json::to_value(&deadline).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
     let event = Event::new(EventType::DeadlineReached, deadline.booking_id.clone(), now, data);
@@ -239,9 +250,9 @@ async fn emit(store: &dyn Store, bus: &dyn EventBus, item: &Item, now: DateTime<
     match store.transact(actions).await {
         Ok(()) => {
             outbox::publish_recorded(store, bus, &[(queue, event)]).await;
-            Ok(true)
+            Ok(Some(deadline.due_at))
         }
-        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
+        Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(None),
         Err(err) => Err(err),
     }
 }

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod lambda;
 pub mod mail;
 pub mod messages;
+pub mod metrics;
 pub mod money;
 pub mod notifications;
 pub mod openapi;

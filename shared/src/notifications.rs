@@ -252,6 +252,7 @@ where
     email.reference = Some(format!("{}#{}", event.id, to.id));
     out.mailer.send(&email).await?;
     tracing::info!(event_id = %event.id, kind = ?event.kind, user_id = %to.id, "email sent");
+    crate::metrics::count(crate::metrics::Metric::EmailsSent, app.clock.now());
     let record = Item::new(key, kind::NOTIFIED, &serde_json::json!({ "eventId": event.id }))?
         .with_ttl((app.clock.now() + SENT_RECORD_TTL).timestamp());
     match app.store.put(record, Condition::Absent).await {

@@ -112,6 +112,21 @@ pub struct RelayReport {
     pub failed: usize,
 }
 
+/// When the oldest event still in the outbox occurred (`None` when it is empty): one query
+/// of one item, for the relay's health metric.
+pub async fn oldest(store: &dyn Store) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    let page = store
+        .query(Query::partition(Index::Gsi1, keys::OUTBOX_INDEX_PK).limit(1))
+        .await?;
+    Ok(page
+        .items
+        .first()
+        .and_then(|item| item.gsi1.as_ref())
+        .and_then(|key| key.sk.split('#').next())
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.with_timezone(&chrono::Utc)))
+}
+
 /// Publishes up to `max` events left in the outbox, oldest first, deleting each published one.
 ///
 /// Fails only when the outbox cannot be read; publish and delete failures are logged and

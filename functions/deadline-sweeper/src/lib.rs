@@ -3,6 +3,7 @@
 
 use shared::App;
 use shared::deadlines::{self, SweepReport};
+use shared::metrics::Metric;
 use shared::store::StoreError;
 
 /// One sweep at the app's clock.
@@ -16,7 +17,13 @@ pub async fn handle(app: &App, _event: serde_json::Value) -> Result<SweepReport,
     tracing::info!(
         emitted = report.emitted,
         skipped = report.skipped,
+        most_overdue_secs = report.most_overdue_secs,
         "deadline sweep done"
+    );
+    // Every run reports its lag (0 when nothing was due), so the alarm always has data.
+    shared::metrics::record(
+        &[(Metric::SweepLagSeconds, report.most_overdue_secs as f64)],
+        app.clock.now(),
     );
     Ok(report)
 }

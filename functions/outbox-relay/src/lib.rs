@@ -24,6 +24,14 @@ pub async fn relay(app: &App) -> Result<RelayReport, StoreError> {
 /// The scheduled event's content does not matter: every tick runs one pass.
 pub async fn handle(app: &App, _event: serde_json::Value) -> Result<RelayOutcome, shared::lambda::Error> {
     let report = relay(app).await?;
+    // The age of what the relay left behind (0 when the outbox is empty), for the alarm on
+    // events stuck for more than 5 minutes.
+    let now = app.clock.now();
+    let age = match shared::outbox::oldest(app.store.as_ref()).await? {
+        Some(at) => (now - at).num_milliseconds().max(0) as f64 / 1000.0,
+        None => 0.0,
+    };
+    shared::metrics::record(&[(shared::metrics::Metric::OutboxOldestAgeSeconds, age)], now);
     tracing::info!(
         published = report.published,
         failed = report.failed,

@@ -81,6 +81,7 @@ pub async fn create(
         return Ok(concurrent);
     }
     tracing::info!(booking_id = %booking.id, property_id = %booking.property_id, nights = booking.price.nights, "booking created");
+    crate::metrics::count(crate::metrics::Metric::BookingsCreated, booking.created_at);
     Ok(answer)
 }
 

@@ -156,6 +156,7 @@ async fn refund(app: &App, event: &Event, amount: Money) -> Result<(), PaymentEv
         match app.store.transact(actions).await {
             Ok(()) => {
                 tracing::info!(booking_id, amount = amount.amount, "refund made");
+                crate::metrics::count(crate::metrics::Metric::Refunds, now);
                 return Ok(());
             }
             // Changed meanwhile: read again; the provider key keeps the refund single.

@@ -224,6 +224,15 @@ pub(crate) fn outcome(payment: &Payment, now: DateTime<Utc>) -> Result<(Vec<TxAc
     Ok((actions, recorded))
 }
 
+/// Counts a settled payment in the `PaymentsSucceeded` or `PaymentsFailed` metric.
+pub(crate) fn count_outcome(payment: &Payment, now: DateTime<Utc>) {
+    match payment.status {
+        PaymentStatus::Succeeded => crate::metrics::count(crate::metrics::Metric::PaymentsSucceeded, now),
+        PaymentStatus::Failed => crate::metrics::count(crate::metrics::Metric::PaymentsFailed, now),
+        _ => {}
+    }
+}
+
 /// Records a new payment and its outcome in one transaction.
 async fn record_new(
     app: &App,
@@ -251,6 +260,7 @@ async fn record_new(
         Ok(()) => {
             outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
             tracing::info!(payment_id = %payment.id, booking_id = %payment.booking_id, status = ?payment.status, "payment recorded");
+            count_outcome(payment, now);
             Ok(answer.clone())
         }
         Err(StoreError::TransactionConditionFailed { index }) if paid_positions.contains(&index) => {

@@ -162,6 +162,7 @@ async fn settle(
             Ok(()) => {
                 outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
                 tracing::info!(event_id, payment_id = %settled.id, status = ?status, "payment settled by webhook");
+                super::pay::count_outcome(&settled, now);
                 return Ok(());
             }
             // Seen before: a replay changes nothing.
