@@ -5,6 +5,7 @@ pub mod admin_command;
 pub mod aws_backend;
 pub mod backfill;
 pub mod clock_route;
+pub mod dead_letters;
 pub mod mail;
 pub mod poller;
 pub mod provisioning;

@@ -25,6 +25,16 @@ async fn main() -> ExitCode {
             }
         };
     }
+    if std::env::args().nth(1).as_deref() == Some("redrive") {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        return match local_api::dead_letters::run(&args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("local-api redrive: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if std::env::args().nth(1).as_deref() == Some("admin") {
         let args: Vec<String> = std::env::args().skip(2).collect();
         return match local_api::admin_command::run(&args).await {

@@ -20,4 +20,6 @@ pub struct Runtime {
     pub mailbox: Option<Arc<shared::mail::Mailbox>>,
     /// Photo files on disk, on the embedded backend (on AWS they go to S3).
     pub uploads: Option<crate::uploads::LocalUploads>,
+    /// The queues' dead letters, for `GET|POST /_local/dead-letters`.
+    pub dead_letters: Option<crate::dead_letters::DeadLetters>,
 }

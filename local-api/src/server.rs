@@ -63,6 +63,10 @@ pub fn router(runtime: Arc<Runtime>, routes: Vec<Route>) -> Router {
         )
         .route(crate::mail::PATH, on(MethodFilter::GET, crate::mail::list))
         .route(
+            crate::dead_letters::PATH,
+            on(MethodFilter::GET, crate::dead_letters::list).post(crate::dead_letters::redrive),
+        )
+        .route(
             &format!("{}/{{token}}", crate::uploads::UPLOADS_PATH),
             on(MethodFilter::PUT, crate::uploads::put)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES)),

@@ -159,6 +159,7 @@ impl LocalApi {
             due_work: tokio::sync::Notify::new(),
             mailbox,
             uploads: None,
+            dead_letters: None,
         });
         Ok(Self {
             runtime,
@@ -173,6 +174,15 @@ impl LocalApi {
         match Arc::get_mut(&mut self.runtime) {
             Some(runtime) => runtime.uploads = Some(uploads),
             None => tracing::error!("the runtime is shared already; uploads are not served"),
+        }
+        self
+    }
+
+    /// Lists and redrives the dead letters of `dead_letters` at `/_local/dead-letters`.
+    pub fn with_dead_letters(mut self, dead_letters: crate::dead_letters::DeadLetters) -> Self {
+        match Arc::get_mut(&mut self.runtime) {
+            Some(runtime) => runtime.dead_letters = Some(dead_letters),
+            None => tracing::error!("the runtime is shared already; dead letters are not served"),
         }
         self
     }
@@ -468,6 +478,14 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             bus: bus.clone(),
         });
     }
+    local = local.with_dead_letters(match (&options.backend, &local_bus) {
+        (Backend::Aws(aws), _) => crate::dead_letters::DeadLetters::Sqs {
+            client: aws.sqs.clone(),
+            queues: aws.queue_urls.clone(),
+        },
+        (_, Some(bus)) => crate::dead_letters::DeadLetters::Local(bus.clone()),
+        _ => return Err(StartError::Backend("backend without its queues".into())),
+    });
     match (&options.backend, local_bus) {
         (Backend::Aws(aws), _) => {
             for (queue, handler) in &local.consumers {

@@ -174,6 +174,7 @@ async fn spawn(
     let mut local = local_api::LocalApi::new(app, clock.clone(), None, Some(mailbox), local_api::template::BUILT_IN)
         .expect("template and handlers agree");
     local.attach_consumers(&bus);
+    local = local.with_dead_letters(local_api::dead_letters::DeadLetters::Local(bus.clone()));
     match photos.source {
         // Uploads to the local API are announced on the in-process queue.
         PhotoSource::Local(files) => {
