@@ -94,6 +94,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 pub fn settings() -> shared::app::Settings {
     shared::app::Settings {
         jwt_secret: b"bench-secret-bench-secret-bench-secret!".to_vec(),
+        jwt_previous_secret: None,
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     }

@@ -522,6 +522,7 @@ fn local_settings(data_dir: &Path) -> std::io::Result<Settings> {
     let secret = local_secret(data_dir, "JWT_SECRET", "jwt-secret")?;
     Ok(Settings {
         jwt_secret: secret.into_bytes(),
+        jwt_previous_secret: shared::app::previous_secret_from_env(),
         jwt_issuer: std::env::var("JWT_ISSUER").unwrap_or_else(|_| "roost".to_owned()),
         jwt_audience: std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| "roost-api".to_owned()),
     })

@@ -65,7 +65,11 @@ pub const STRIPE_WEBHOOK_SECRET_ENV: &str = "STRIPE_WEBHOOK_SECRET";
 /// Settings read from the environment (`template.yaml` sets them in Lambda).
 #[derive(Clone)]
 pub struct Settings {
+    /// The current signing key of access tokens.
     pub jwt_secret: Vec<u8>,
+    /// During a key rotation, the previous key: tokens it signed still verify until it is
+    /// removed (see `auth::token`).
+    pub jwt_previous_secret: Option<Vec<u8>>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
 }
@@ -75,6 +79,10 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("jwt_secret", &"<redacted>")
+            .field(
+                "jwt_previous_secret",
+                &self.jwt_previous_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .finish()
@@ -93,19 +101,30 @@ pub enum ConfigError {
 }
 
 pub const JWT_SECRET_ENV: &str = "JWT_SECRET";
+pub const JWT_PREVIOUS_SECRET_ENV: &str = "JWT_PREVIOUS_SECRET";
 pub const JWT_ISSUER_ENV: &str = "JWT_ISSUER";
 pub const JWT_AUDIENCE_ENV: &str = "JWT_AUDIENCE";
 
 impl Settings {
-    /// Reads `JWT_SECRET` (required), `JWT_ISSUER` and `JWT_AUDIENCE` (defaults `roost`, `roost-api`).
+    /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRET` (optional: empty or unset is
+    /// none), `JWT_ISSUER` and `JWT_AUDIENCE` (defaults `roost`, `roost-api`).
     pub fn from_env() -> Result<Self, ConfigError> {
         let secret = std::env::var(JWT_SECRET_ENV).map_err(|_| ConfigError::Missing(JWT_SECRET_ENV))?;
         Ok(Self {
             jwt_secret: secret.into_bytes(),
+            jwt_previous_secret: previous_secret_from_env(),
             jwt_issuer: std::env::var(JWT_ISSUER_ENV).unwrap_or_else(|_| "roost".to_owned()),
             jwt_audience: std::env::var(JWT_AUDIENCE_ENV).unwrap_or_else(|_| "roost-api".to_owned()),
         })
     }
+}
+
+/// `JWT_PREVIOUS_SECRET`, when set and not empty.
+pub fn previous_secret_from_env() -> Option<Vec<u8>> {
+    std::env::var(JWT_PREVIOUS_SECRET_ENV)
+        .ok()
+        .filter(|secret| !secret.is_empty())
+        .map(String::into_bytes)
 }
 
 impl App {
@@ -121,7 +140,12 @@ impl App {
             store: Arc::new(RetryingStore::new(store)),
             bus,
             clock,
-            tokens: AccessTokens::new(&settings.jwt_secret, &settings.jwt_issuer, &settings.jwt_audience)?,
+            tokens: AccessTokens::rotating(
+                &settings.jwt_secret,
+                settings.jwt_previous_secret.as_deref(),
+                &settings.jwt_issuer,
+                &settings.jwt_audience,
+            )?,
             suspensions: Suspensions::new(),
             cursors: CursorKey::derive(&settings.jwt_secret).map_err(|err| ConfigError::Invalid(err.to_string()))?,
             payments: Arc::new(NoProvider),
@@ -171,6 +195,7 @@ mod tests {
         assert!(!printed.contains(secret), "{printed}");
         let settings = Settings {
             jwt_secret: b"jwt-secret-do-not-print-me-please!".to_vec(),
+            jwt_previous_secret: Some(b"previous-secret-do-not-print-me-pl".to_vec()),
             jwt_issuer: "roost".into(),
             jwt_audience: "roost-api".into(),
         };

@@ -143,6 +143,7 @@ async fn spawn(
     };
     let settings = Settings {
         jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     };

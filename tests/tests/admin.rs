@@ -343,6 +343,7 @@ async fn a_suspended_account_cannot_log_in_refresh_or_use_its_tokens(app: TestAp
 fn another_sandbox(app: &TestApp) -> &'static App {
     let settings = Settings {
         jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     };

@@ -114,6 +114,7 @@ async fn the_admin_command_grants_and_revokes_on_both_backends() {
     let store = Arc::new(DynamoStore::new(dynamo, table.clone(), Arc::new(SystemClock)));
     let settings = Settings {
         jwt_secret: tests::app::TEST_JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     };

@@ -20,6 +20,7 @@ tests::on_both_stores!(
     logout_revokes_the_family,
     bad_access_tokens_are_401,
     profile_updates_and_public_view,
+    a_rotated_key_keeps_verifying_during_the_overlap_and_is_401_once_retired,
 );
 
 async fn register_answers_the_user_without_secrets(app: TestApp) {
@@ -337,4 +338,81 @@ async fn profile_updates_and_public_view(app: TestApp) {
 fn decode_claims(token: &str) -> serde_json::Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// The local API of `app`'s store and clock, signing with `current` and accepting
+/// `previous`: the same deployment after a key rotation. Its address.
+async fn redeployed(app: &TestApp, current: &str, previous: Option<&str>) -> String {
+    let settings = shared::app::Settings {
+        jwt_secret: current.as_bytes().to_vec(),
+        jwt_previous_secret: previous.map(|p| p.as_bytes().to_vec()),
+        jwt_issuer: "roost".to_owned(),
+        jwt_audience: "roost-api".to_owned(),
+    };
+    let store: std::sync::Arc<dyn shared::store::Store> = app.app.store.clone();
+    let other: &'static shared::App = Box::leak(Box::new(
+        shared::App::new(store, app.app.bus.clone(), app.app.clock.clone(), &settings).expect("settings"),
+    ));
+    let local = local_api::LocalApi::new(other, app.clock.clone(), None, None, local_api::template::BUILT_IN)
+        .expect("template and handlers agree");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(local.serve(listener));
+    base
+}
+
+async fn me_status(base: &str, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{base}/users/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+}
+
+async fn a_rotated_key_keeps_verifying_during_the_overlap_and_is_401_once_retired(app: TestApp) {
+    const NEW: &str = "the-rotated-in-key-the-rotated-in-key!";
+    let (_, old_token, refresh) = app.signed_in("guest").await;
+    let old_base = format!("http://{}", app.addr);
+    let kid = |token: &str| {
+        let header = token.split('.').next().unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        header["kid"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        kid(&old_token),
+        shared::auth::token::key_id(tests::app::TEST_JWT_SECRET.as_bytes())
+    );
+
+    // The overlap: the new key signs, the previous one still verifies.
+    let overlap = redeployed(&app, NEW, Some(tests::app::TEST_JWT_SECRET)).await;
+    assert_eq!(me_status(&overlap, &old_token).await, StatusCode::OK);
+    let pair: serde_json::Value = reqwest::Client::new()
+        .post(format!("{overlap}/auth/refresh"))
+        .json(&json!({"refreshToken": refresh}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_token = pair["accessToken"].as_str().expect("refreshed").to_owned();
+    assert_eq!(kid(&new_token), shared::auth::token::key_id(NEW.as_bytes()));
+    assert_eq!(me_status(&overlap, &new_token).await, StatusCode::OK);
+    // A sandbox not yet redeployed knows only the old key.
+    assert_eq!(me_status(&old_base, &new_token).await, StatusCode::UNAUTHORIZED);
+
+    // Retired: a token the old key signed is 401, the new key's work.
+    let retired = redeployed(&app, NEW, None).await;
+    assert_eq!(me_status(&retired, &old_token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&retired, &new_token).await, StatusCode::OK);
+    // Sessions go on: refresh tokens are not signed with the key.
+    let again = reqwest::Client::new()
+        .post(format!("{retired}/auth/refresh"))
+        .json(&json!({"refreshToken": pair["refreshToken"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
 }

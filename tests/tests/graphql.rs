@@ -720,6 +720,7 @@ async fn a_nested_page_of_twenty_bookings_costs_three_store_calls(app: TestApp) 
     let counting = Arc::new(CountingStore::new(app.app.store.clone()));
     let settings = Settings {
         jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
         jwt_issuer: "roost".to_owned(),
         jwt_audience: "roost-api".to_owned(),
     };

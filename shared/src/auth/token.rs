@@ -1,4 +1,12 @@
-//! Access tokens: JWT HS256 with issuer, audience and expiry pinned.
+//! Access tokens: JWT HS256 with issuer, audience and expiry pinned, and key rotation.
+//!
+//! Each token names its signing key in the header's `kid` (a short hash of the key, so it
+//! says nothing of the key itself). Tokens are signed with the current key; the verifier
+//! accepts the current one and, during a rotation's overlap, the previous one. Rotating:
+//! deploy the new key as current with the old one as previous; once every token the old key
+//! signed has expired (15 minutes), deploy without the previous key, which retires it:
+//! tokens it signed are `401` from then on. Tokens without a `kid` (issued before keys had
+//! ids) are checked against the current key only.
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -32,13 +40,28 @@ pub enum TokenConfigError {
     SecretTooShort,
 }
 
+/// A key that verifies tokens, by its id.
+struct VerifyingKey {
+    kid: String,
+    decoding: DecodingKey,
+}
+
 /// Issues and verifies access tokens. Keys are derived once, at init.
 pub struct AccessTokens {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current key's id, written in every token's header.
+    kid: String,
+    /// The current key first, then the previous one during a rotation.
+    verifying: Vec<VerifyingKey>,
     validation: Validation,
     issuer: String,
     audience: String,
+}
+
+/// The public id of a signing key: the first 8 bytes of its SHA-256, in hex.
+pub fn key_id(secret: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(secret)[..8])
 }
 
 impl std::fmt::Debug for AccessTokens {
@@ -54,8 +77,30 @@ impl std::fmt::Debug for AccessTokens {
 impl AccessTokens {
     /// Signs with `secret`; accepts only HS256 tokens from `issuer` for `audience`.
     pub fn new(secret: &[u8], issuer: &str, audience: &str) -> Result<Self, TokenConfigError> {
-        if secret.len() < MIN_SECRET_BYTES {
+        Self::rotating(secret, None, issuer, audience)
+    }
+
+    /// Signs with `current`, and also accepts tokens signed with `previous` (a rotation's
+    /// overlap).
+    pub fn rotating(
+        current: &[u8],
+        previous: Option<&[u8]>,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, TokenConfigError> {
+        let secret = current;
+        if secret.len() < MIN_SECRET_BYTES || previous.is_some_and(|p| p.len() < MIN_SECRET_BYTES) {
             return Err(TokenConfigError::SecretTooShort);
+        }
+        let mut verifying = vec![VerifyingKey {
+            kid: key_id(current),
+            decoding: DecodingKey::from_secret(current),
+        }];
+        if let Some(previous) = previous.filter(|previous| *previous != current) {
+            verifying.push(VerifyingKey {
+                kid: key_id(previous),
+                decoding: DecodingKey::from_secret(previous),
+            });
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[issuer]);
@@ -67,7 +112,8 @@ impl AccessTokens {
         validation.validate_nbf = false;
         Ok(Self {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            kid: key_id(secret),
+            verifying,
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
@@ -86,13 +132,21 @@ impl AccessTokens {
             jti: crate::ids::new_id(),
             roles: roles.to_vec(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
     }
 
     /// The claims of a valid, unexpired token; anything else is `401`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::Unauthorized("invalid access token"))?;
+        const INVALID: ApiError = ApiError::Unauthorized("invalid access token");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
+        // The named key (current or previous); no name: the current key (older tokens).
+        let key = match header.kid.as_deref() {
+            Some(kid) => self.verifying.iter().find(|key| key.kid == kid).ok_or(INVALID)?,
+            None => self.verifying.first().ok_or(INVALID)?,
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation).map_err(|_| INVALID)?;
         if data.claims.exp <= now.timestamp() {
             return Err(ApiError::Unauthorized("access token expired"));
         }
@@ -153,5 +207,64 @@ mod tests {
                 .is_err()
         );
         assert!(AccessTokens::new(b"short", "roost", "roost-api").is_err());
+    }
+
+    const NEXT: &[u8] = b"the-next-secret-the-next-secret-!";
+
+    #[test]
+    fn a_rotation_accepts_the_previous_key_until_it_is_retired() {
+        let now = Utc::now();
+        let old = tokens().issue("U1", &[Role::Guest], now).unwrap();
+        let header = jsonwebtoken::decode_header(&old).unwrap();
+        assert_eq!(header.kid.as_deref(), Some(key_id(SECRET).as_str()));
+        assert_eq!(key_id(SECRET).len(), 16);
+
+        // The overlap: the new key signs, both verify.
+        let overlap = AccessTokens::rotating(NEXT, Some(SECRET), "roost", "roost-api").unwrap();
+        assert_eq!(overlap.verify(&old, now).unwrap().sub, "U1");
+        let new = overlap.issue("U2", &[Role::Host], now).unwrap();
+        assert_eq!(
+            jsonwebtoken::decode_header(&new).unwrap().kid.as_deref(),
+            Some(key_id(NEXT).as_str())
+        );
+        assert_eq!(overlap.verify(&new, now).unwrap().sub, "U2");
+        // Before the deploy finished, a sandbox still on the old key refuses the new tokens.
+        assert_eq!(tokens().verify(&new, now).unwrap_err().status(), 401);
+
+        // Retired: only the new key.
+        let retired = AccessTokens::new(NEXT, "roost", "roost-api").unwrap();
+        assert_eq!(retired.verify(&old, now).unwrap_err().status(), 401);
+        assert_eq!(retired.verify(&new, now).unwrap().sub, "U2");
+    }
+
+    #[test]
+    fn a_kid_names_one_key_and_a_token_without_one_meets_the_current_key() {
+        let now = Utc::now();
+        let claims = Claims {
+            iss: "roost".into(),
+            aud: "roost-api".into(),
+            sub: "U1".into(),
+            exp: now.timestamp() + 60,
+            iat: now.timestamp(),
+            jti: "J".into(),
+            roles: vec![Role::Guest],
+        };
+        let sign = |kid: Option<String>, secret: &[u8]| {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = kid;
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap()
+        };
+        let overlap = AccessTokens::rotating(NEXT, Some(SECRET), "roost", "roost-api").unwrap();
+        // No kid: the current key only.
+        assert!(overlap.verify(&sign(None, NEXT), now).is_ok());
+        assert!(overlap.verify(&sign(None, SECRET), now).is_err());
+        // A kid of an unknown key, or a known kid over another key's signature.
+        assert!(
+            overlap
+                .verify(&sign(Some("0011223344556677".into()), NEXT), now)
+                .is_err()
+        );
+        assert!(overlap.verify(&sign(Some(key_id(SECRET)), NEXT), now).is_err());
+        assert!(AccessTokens::rotating(NEXT, Some(b"short"), "roost", "roost-api").is_err());
     }
 }
