@@ -6,9 +6,10 @@ use super::ReasonInput;
 use super::accounts::{self, AdminUserView};
 use super::audit::{self, AuditQuery};
 use crate::App;
-use crate::auth::authenticate;
+use crate::auth::{Principal, authenticate};
 use crate::bookings::BookingView;
 use crate::bookings::actions::cancel_as_admin;
+use crate::error::ApiError;
 use crate::http::{
     HandlerResult, PageBody, Request, StatusCode, json, optional_json_body, paging, path_param, query_param,
 };
@@ -16,50 +17,61 @@ use crate::properties::{PropertyView, listing};
 use crate::reviews::model::ReviewView;
 use crate::reviews::remove;
 
-/// An admin action route (`POST /admin/<subject>/{id}/<action>`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdminRoute {
-    SuspendUser,
-    ReinstateUser,
-    UnlistProperty,
-    RelistProperty,
-    CancelBooking,
-    RemoveReview,
+/// What every admin action route starts with: the admin (`401` without a valid token, `403`
+/// without the role, before the body or the subject is looked at), the optional
+/// `{"reason"}` body, and the subject's id.
+async fn admin_action<'r>(app: &App, req: &'r Request) -> Result<(Principal, Option<ReasonInput>, &'r str), ApiError> {
+    let admin = authenticate(app, req).await?;
+    admin.ensure_admin()?;
+    let input: Option<ReasonInput> = optional_json_body(req)?;
+    let id = path_param(req, "id")?;
+    Ok((admin, input, id))
 }
 
-/// `POST /admin/.../{id}/...`: `200` with the subject after the action.
-pub async fn act(app: &App, req: Request, route: AdminRoute) -> HandlerResult {
-    let admin = authenticate(app, &req).await?;
-    // A non-admin learns nothing of the body's or the subject's validity.
-    admin.ensure_admin()?;
-    let input: Option<ReasonInput> = optional_json_body(&req)?;
-    let id = path_param(&req, "id")?;
-    match route {
-        AdminRoute::SuspendUser => {
-            let user = accounts::suspend(app, &admin, id, input).await?;
-            json(StatusCode::OK, &AdminUserView::from(&user))
-        }
-        AdminRoute::ReinstateUser => {
-            let user = accounts::reinstate(app, &admin, id, input).await?;
-            json(StatusCode::OK, &AdminUserView::from(&user))
-        }
-        AdminRoute::UnlistProperty => {
-            let property = listing::unlist(app, &admin, id, input).await?;
-            json(StatusCode::OK, &PropertyView::new(&property, &app.photo_urls))
-        }
-        AdminRoute::RelistProperty => {
-            let property = listing::relist(app, &admin, id, input).await?;
-            json(StatusCode::OK, &PropertyView::new(&property, &app.photo_urls))
-        }
-        AdminRoute::CancelBooking => {
-            let booking = cancel_as_admin(app, &admin, id, input).await?;
-            json(StatusCode::OK, &BookingView::from(&booking))
-        }
-        AdminRoute::RemoveReview => {
-            let review = remove::remove(app, &admin, id, input).await?;
-            json(StatusCode::OK, &ReviewView::from(&review))
-        }
-    }
+// One function per route (not one dispatching on a route value), so that each Lambda binary
+// links only its own use case: a dispatcher would put all six, and every area they touch,
+// into every admin function.
+
+/// `POST /admin/users/{id}/suspend`: `200` with the user, suspended.
+pub async fn suspend_user(app: &App, req: Request) -> HandlerResult {
+    let (admin, input, id) = admin_action(app, &req).await?;
+    let user = accounts::suspend(app, &admin, id, input).await?;
+    json(StatusCode::OK, &AdminUserView::from(&user))
+}
+
+/// `POST /admin/users/{id}/reinstate`: `200` with the user, active.
+pub async fn reinstate_user(app: &App, req: Request) -> HandlerResult {
+    let (admin, input, id) = admin_action(app, &req).await?;
+    let user = accounts::reinstate(app, &admin, id, input).await?;
+    json(StatusCode::OK, &AdminUserView::from(&user))
+}
+
+/// `POST /admin/properties/{id}/unlist`: `200` with the property, unlisted.
+pub async fn unlist_property(app: &App, req: Request) -> HandlerResult {
+    let (admin, input, id) = admin_action(app, &req).await?;
+    let property = listing::unlist(app, &admin, id, input).await?;
+    json(StatusCode::OK, &PropertyView::new(&property, &app.photo_urls))
+}
+
+/// `POST /admin/properties/{id}/relist`: `200` with the property, listed.
+pub async fn relist_property(app: &App, req: Request) -> HandlerResult {
+    let (admin, input, id) = admin_action(app, &req).await?;
+    let property = listing::relist(app, &admin, id, input).await?;
+    json(StatusCode::OK, &PropertyView::new(&property, &app.photo_urls))
+}
+
+/// `POST /admin/bookings/{id}/cancel`: `200` with the booking, cancelled with a full refund.
+pub async fn cancel_booking(app: &App, req: Request) -> HandlerResult {
+    let (admin, input, id) = admin_action(app, &req).await?;
+    let booking = cancel_as_admin(app, &admin, id, input).await?;
+    json(StatusCode::OK, &BookingView::from(&booking))
+}
+
+/// `POST /admin/reviews/{id}/remove`: `200` with the review as it was.
+pub async fn remove_review(app: &App, req: Request) -> HandlerResult {
+    let (admin, input, id) = admin_action(app, &req).await?;
+    let review = remove::remove(app, &admin, id, input).await?;
+    json(StatusCode::OK, &ReviewView::from(&review))
 }
 
 /// `GET /admin/users?email=`: `{"items": [the user, with status]}` (at most one).
