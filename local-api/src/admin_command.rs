@@ -41,7 +41,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         (RoleChange::Revoke, false) => "not an admin:",
     };
     println!(
-        "{place}: {what} {} (user {}, roles {}); tokens issued from now on carry it",
+        "{place}: {what} {} (user {}, roles {}); tokens issued from now on carry these roles",
         user.email,
         user.id,
         roles.join(", ")
