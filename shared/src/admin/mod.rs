@@ -18,8 +18,8 @@ pub use audit::{AuditAction, AuditEntry};
 
 use crate::error::{ApiError, FieldError};
 
-/// Longest reason an admin gives.
-pub const MAX_REASON_CHARS: usize = 500;
+/// Longest reason an admin gives: the same as a booking move's.
+pub use crate::bookings::actions::MAX_REASON_CHARS;
 
 /// Body of an admin action: `{"reason": "..."}` (required where the action says so).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -30,18 +30,10 @@ pub struct ReasonInput {
     pub reason: Option<String>,
 }
 
-/// The reason of `action`: trimmed; `422` naming `reason` when it is over 500 characters, or
-/// missing or blank where the action needs one.
+/// The reason of `action`, by the rule of every reason (trimmed, empty is none, over 500
+/// characters is `422`), and `422` naming `reason` when the action needs one and it is none.
 pub fn reason(action: AuditAction, input: Option<ReasonInput>) -> Result<Option<String>, ApiError> {
-    let given = input
-        .and_then(|input| input.reason)
-        .map(|raw| raw.trim().to_owned())
-        .filter(|reason| !reason.is_empty());
-    match given {
-        Some(reason) if reason.chars().count() > MAX_REASON_CHARS => Err(ApiError::Validation(vec![FieldError::new(
-            "reason",
-            format!("must be at most {MAX_REASON_CHARS} characters"),
-        )])),
+    match crate::bookings::actions::reason_text(input.and_then(|input| input.reason))? {
         None if action.needs_reason() => Err(ApiError::Validation(vec![FieldError::new(
             "reason",
             "is required: say why, for the audit log",

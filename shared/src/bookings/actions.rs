@@ -66,7 +66,13 @@ impl Action {
 
 /// The reason of an action body: trimmed, empty is none, over 500 characters is `422`.
 fn reason(input: Option<ActionInput>) -> Result<Option<String>, ApiError> {
-    let Some(raw) = input.and_then(|input| input.reason) else {
+    reason_text(input.and_then(|input| input.reason))
+}
+
+/// A reason as given (a booking move's or an admin's): trimmed, empty is none, over
+/// [`MAX_REASON_CHARS`] characters is `422` naming `reason`.
+pub fn reason_text(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else {
         return Ok(None);
     };
     let trimmed = raw.trim();
