@@ -102,7 +102,9 @@ pub async fn suspend(
     if user_id == admin.user_id {
         return Err(ApiError::conflict("an admin cannot suspend their own account"));
     }
-    let (user, _) = load(app, user_id).await?;
+    if ulid::Ulid::from_string(user_id).is_err() {
+        return Err(NOT_FOUND);
+    }
     let now = app.clock.now();
     let since = serde_json::to_value(now).map_err(ApiError::internal)?;
     let actions = vec![
@@ -121,16 +123,25 @@ pub async fn suspend(
         },
         AuditEntry::new(admin, AuditAction::SuspendUser, user_id, why, now).record()?,
     ];
+    let user = commit(app, user_id, actions, "the account is already suspended").await?;
+    tracing::info!(user_id, admin_id = %admin.user_id, "account suspended");
+    Ok(user)
+}
+
+/// Commits a suspension's or reinstatement's `actions` (the user's write first), makes this
+/// process see the change at once, and answers the user as written. The user's condition
+/// failing is `404` when there is no such user, else the `409` of `conflict`.
+async fn commit(app: &App, user_id: &str, actions: Vec<TxAction>, conflict: &'static str) -> Result<User, ApiError> {
     match app.store.transact(actions).await {
         Ok(()) => {}
         Err(StoreError::TransactionConditionFailed { index: 0 }) => {
-            return Err(ApiError::conflict("the account is already suspended"));
+            load(app, user_id).await?;
+            return Err(ApiError::conflict(conflict));
         }
         Err(err) => return Err(err.into()),
     }
     app.suspensions.forget();
-    tracing::info!(user_id, admin_id = %admin.user_id, "account suspended");
-    let (user, _) = load(app, &user.id).await?;
+    let (user, _) = load(app, user_id).await?;
     Ok(user)
 }
 
@@ -163,15 +174,7 @@ pub async fn reinstate(
         },
         AuditEntry::new(admin, AuditAction::ReinstateUser, user_id, why, now).record()?,
     ];
-    match app.store.transact(actions).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionConditionFailed { index: 0 }) => {
-            return Err(ApiError::conflict("the account is not suspended"));
-        }
-        Err(err) => return Err(err.into()),
-    }
-    app.suspensions.forget();
+    let user = commit(app, user_id, actions, "the account is not suspended").await?;
     tracing::info!(user_id, admin_id = %admin.user_id, "account reinstated");
-    let (user, _) = load(app, user_id).await?;
     Ok(user)
 }
