@@ -5,7 +5,6 @@
 //! emulator's. The change and its audit entry (by `operator`) are one transaction; tokens
 //! issued afterwards carry the new roles.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use embedded::store::SqliteStore;
@@ -53,7 +52,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
 async fn open_store() -> Result<(Arc<dyn Store>, Arc<dyn Clock>, String), String> {
     match std::env::var("ROOST_BACKEND").unwrap_or_default().as_str() {
         "" | "embedded" => {
-            let data_dir = std::env::var_os("DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from);
+            let data_dir = crate::startup::data_dir_from_env();
             let path = data_dir.join("roost.sqlite");
             if !path.exists() {
                 return Err(format!(
@@ -69,10 +68,7 @@ async fn open_store() -> Result<(Arc<dyn Store>, Arc<dyn Clock>, String), String
             Ok((Arc::new(store), clock, path.display().to_string()))
         }
         "aws" => {
-            let table = std::env::var("TABLE_NAME")
-                .ok()
-                .filter(|table| !table.is_empty())
-                .unwrap_or_else(|| crate::aws_backend::DEFAULT_TABLE.to_owned());
+            let table = crate::aws_backend::table_from_env();
             let (dynamo, _) = shared::aws_http::clients_from_env().map_err(|err| err.to_string())?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let store = DynamoStore::new(dynamo, table.clone(), clock.clone());

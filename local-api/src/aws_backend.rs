@@ -60,6 +60,36 @@ where
     }
 }
 
+/// `TABLE_NAME`, default [`DEFAULT_TABLE`].
+pub fn table_from_env() -> String {
+    std::env::var("TABLE_NAME")
+        .ok()
+        .filter(|table| !table.is_empty())
+        .unwrap_or_else(|| DEFAULT_TABLE.to_owned())
+}
+
+/// The URL of `queue`: its `*_QUEUE_URL`, or else looked up by name (`ROOST_QUEUE_PREFIX` +
+/// `booking-events.fifo`, ...).
+pub async fn queue_url_from_env(sqs: &aws_sdk_sqs::Client, queue: Queue) -> Result<String, StartError> {
+    if let Some(url) = std::env::var(queue.url_env()).ok().filter(|url| !url.is_empty()) {
+        return Ok(url);
+    }
+    let prefix = std::env::var("ROOST_QUEUE_PREFIX").unwrap_or_else(|_| DEFAULT_QUEUE_PREFIX.to_owned());
+    let name = format!("{prefix}{}", queue.sqs_name());
+    sqs.get_queue_url()
+        .queue_name(&name)
+        .send()
+        .await
+        .map_err(|err| {
+            aws_error(
+                &format!("queue {name} (set {} or run scripts/local-aws)", queue.url_env()),
+                sdk_error(err),
+            )
+        })?
+        .queue_url
+        .ok_or_else(|| aws_error(&format!("queue {name}"), "no URL in the answer"))
+}
+
 impl AwsOptions {
     /// Clients from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL*`), the
     /// table from `TABLE_NAME` and each queue from its `*_QUEUE_URL`, or else looked up by
@@ -69,28 +99,9 @@ impl AwsOptions {
         let endpoint = shared::aws_http::service_endpoint("DYNAMODB")
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .unwrap_or_else(|| "the AWS region's endpoints".to_owned());
-        let prefix = std::env::var("ROOST_QUEUE_PREFIX").unwrap_or_else(|_| DEFAULT_QUEUE_PREFIX.to_owned());
         let mut queue_urls = HashMap::new();
         for queue in Queue::ALL {
-            let url = match std::env::var(queue.url_env()).ok().filter(|url| !url.is_empty()) {
-                Some(url) => url,
-                None => {
-                    let name = format!("{prefix}{}", queue.sqs_name());
-                    sqs.get_queue_url()
-                        .queue_name(&name)
-                        .send()
-                        .await
-                        .map_err(|err| {
-                            aws_error(
-                                &format!("queue {name} (set {} or run scripts/local-aws)", queue.url_env()),
-                                sdk_error(err),
-                            )
-                        })?
-                        .queue_url
-                        .ok_or_else(|| aws_error(&format!("queue {name}"), "no URL in the answer"))?
-                }
-            };
-            queue_urls.insert(queue, url);
+            queue_urls.insert(queue, queue_url_from_env(&sqs, queue).await?);
         }
         let ses = match std::env::var_os(shared::mail::ses::MAIL_FROM_ENV) {
             Some(_) => Some(shared::mail::SesMailer::from_env().map_err(|err| aws_error("SES configuration", err))?),
@@ -115,7 +126,7 @@ impl AwsOptions {
             photo_urls,
             dynamo,
             sqs,
-            table: std::env::var("TABLE_NAME").unwrap_or_else(|_| DEFAULT_TABLE.to_owned()),
+            table: table_from_env(),
             queue_urls,
             endpoint,
             ses,

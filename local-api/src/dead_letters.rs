@@ -8,7 +8,6 @@
 //! before it failed is not applied twice (tests/tests/poison.rs).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -204,7 +203,7 @@ pub async fn run(args: &[String]) -> Result<(), String> {
     let queue = queue_named(name).ok_or_else(|| format!("unknown queue {name}; {USAGE}"))?;
     let (dead_letters, place) = match std::env::var("ROOST_BACKEND").unwrap_or_default().as_str() {
         "" | "embedded" => {
-            let data_dir = std::env::var_os("DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from);
+            let data_dir = crate::startup::data_dir_from_env();
             let path = data_dir.join("queues.sqlite");
             if !path.exists() {
                 return Err(format!("{} does not exist (set DATA_DIR)", path.display()));
@@ -214,27 +213,9 @@ pub async fn run(args: &[String]) -> Result<(), String> {
         }
         "aws" => {
             let (_, sqs) = shared::aws_http::clients_from_env().map_err(|err| err.to_string())?;
-            let url = match std::env::var(queue.url_env()).ok().filter(|url| !url.is_empty()) {
-                Some(url) => url,
-                None => {
-                    let prefix = std::env::var("ROOST_QUEUE_PREFIX")
-                        .unwrap_or_else(|_| crate::aws_backend::DEFAULT_QUEUE_PREFIX.to_owned());
-                    let name = format!("{prefix}{}", queue.sqs_name());
-                    sqs.get_queue_url()
-                        .queue_name(&name)
-                        .send()
-                        .await
-                        .map_err(|err| {
-                            format!(
-                                "queue {name} (set {}): {}",
-                                queue.url_env(),
-                                aws_sdk_sqs::error::DisplayErrorContext(err)
-                            )
-                        })?
-                        .queue_url
-                        .ok_or_else(|| format!("no URL for {name}"))?
-                }
-            };
+            let url = crate::aws_backend::queue_url_from_env(&sqs, queue)
+                .await
+                .map_err(|err| err.to_string())?;
             let place = url.clone();
             (
                 DeadLetters::Sqs {

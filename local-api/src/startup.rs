@@ -262,6 +262,11 @@ pub struct Options {
     pub payments: Payments,
 }
 
+/// `DATA_DIR`, default `./.data`: the local API's files, which its commands work on too.
+pub fn data_dir_from_env() -> PathBuf {
+    std::env::var_os("DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from)
+}
+
 impl Options {
     /// `PORT` (default 3000), `DATA_DIR` (default `./.data`), `ROOST_BACKEND` (`embedded`,
     /// the default, or `aws`) and `ROOST_PAYMENTS` (`sandbox`, the default, or `stripe`).
@@ -278,7 +283,7 @@ impl Options {
         };
         Self {
             port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000),
-            data_dir: std::env::var_os("DATA_DIR").map_or_else(|| PathBuf::from(".data"), PathBuf::from),
+            data_dir: data_dir_from_env(),
             backend,
             payments,
         }
