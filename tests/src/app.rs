@@ -141,12 +141,7 @@ async fn spawn(
         Some(plan) => Arc::new(crate::faults::FaultyBus::new(switched, plan)),
         None => switched,
     };
-    let settings = Settings {
-        jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
-        jwt_previous_secret: None,
-        jwt_issuer: "roost".to_owned(),
-        jwt_audience: "roost-api".to_owned(),
-    };
+    let settings = test_settings();
     let mailbox = Arc::new(
         Mailbox::open(
             std::env::temp_dir().join(format!("roost-test-mail-{}", ulid::Ulid::new())),
@@ -311,7 +306,26 @@ impl EventBus for SwitchedBus {
     }
 }
 
+/// The token settings of test apps: [`TEST_JWT_SECRET`], no previous key.
+pub fn test_settings() -> Settings {
+    Settings {
+        jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+        jwt_previous_secret: None,
+        jwt_issuer: "roost".to_owned(),
+        jwt_audience: "roost-api".to_owned(),
+    }
+}
+
 impl TestApp {
+    /// Another app on this app's store, bus and clock with `settings`: another Lambda
+    /// sandbox (its own caches), or the same deployment after a key rotation.
+    pub fn sibling(&self, settings: &Settings) -> &'static App {
+        let store: Arc<dyn Store> = self.app.store.clone();
+        Box::leak(Box::new(
+            App::new(store, self.app.bus.clone(), self.app.clock.clone(), settings).expect("valid settings"),
+        ))
+    }
+
     /// Sends a request; `body` is sent as JSON when given.
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
         let mut request = self.client.request(method, format!("http://{}{}", self.addr, path));

@@ -3,18 +3,14 @@
 //! properties, search), unlisting and relisting, an admin's cancellation with a full refund,
 //! review removal that keeps ratings exact under concurrency, and the audit log.
 
-use std::sync::Arc;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::App;
 use shared::admin::roles::{self, RoleChange};
-use shared::app::Settings;
 use shared::auth::Role;
-use shared::reviews::model::{Review, Side, SubRatings};
+use shared::reviews::model::SubRatings;
 use shared::store::keys;
-use shared::store::{Condition, Item, TxAction};
-use tests::app::{Answer, PASSWORD, TEST_JWT_SECRET, TestApp};
+use tests::app::{Answer, PASSWORD, TestApp};
 use tests::bookings::{act, booked, day, hosted_property, pay, pay_with, reissue, set_clock, user_id, wait_for};
 
 tests::on_both_stores!(
@@ -341,16 +337,7 @@ async fn a_suspended_account_cannot_log_in_refresh_or_use_its_tokens(app: TestAp
 
 /// The app of another Lambda sandbox: the same table and clock, a cache of its own.
 fn another_sandbox(app: &TestApp) -> &'static App {
-    let settings = Settings {
-        jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
-        jwt_previous_secret: None,
-        jwt_issuer: "roost".to_owned(),
-        jwt_audience: "roost-api".to_owned(),
-    };
-    let store: Arc<dyn shared::store::Store> = app.app.store.clone();
-    Box::leak(Box::new(
-        App::new(store, app.app.bus.clone(), app.app.clock.clone(), &settings).expect("valid settings"),
-    ))
+    app.sibling(&tests::app::test_settings())
 }
 
 fn bearer(token: &str) -> shared::http::Request {
@@ -644,50 +631,15 @@ fn reissue_admin(app: &TestApp, user_id: &str) -> String {
         .expect("token")
 }
 
-/// A hidden guest review of the stay's property, written as the review use case would
-/// leave it (its claim and the review); its id.
+/// A hidden guest review of the stay's property by its guest; its id.
 async fn hidden_review(app: &TestApp, stay: &Stay, rating: u8) -> String {
-    let booking_id = ulid::Ulid::new().to_string();
-    let review = Review {
-        id: ulid::Ulid::new().to_string(),
-        booking_id: booking_id.clone(),
-        property_id: stay.property.clone(),
-        side: Side::Guest,
-        author_id: stay.guest_id.clone(),
-        author_name: "Ada".into(),
-        subject_id: stay.property.clone(),
-        rating,
-        sub_ratings: SubRatings {
-            cleanliness: Some(rating),
-            ..SubRatings::default()
-        },
-        comment: "Fine.".into(),
-        response: None,
-        created_at: app.app.clock.now(),
-        published_at: None,
-        removed_at: None,
+    let sub_ratings = SubRatings {
+        cleanliness: Some(rating),
+        ..SubRatings::default()
     };
-    let claim = Item::new(
-        keys::review_claim(&booking_id, "guest"),
-        "review_claim",
-        &json!({"reviewId": review.id}),
-    )
-    .unwrap();
-    app.app
-        .store
-        .transact(vec![
-            TxAction::Put {
-                item: claim,
-                condition: Condition::Absent,
-            },
-            TxAction::Put {
-                item: review.to_item().unwrap(),
-                condition: Condition::Absent,
-            },
-        ])
+    tests::reviews::hidden_guest_review(app, &stay.property, &stay.guest_id, rating, sub_ratings)
         .await
-        .unwrap();
-    review.id
+        .id
 }
 
 async fn removed_reviews_leave_lists_and_ratings_stay_exact_under_concurrency(app: TestApp) {

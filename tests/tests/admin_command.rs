@@ -8,7 +8,6 @@ use embedded::bus::LocalBus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::App;
-use shared::app::Settings;
 use shared::auth::Role;
 use shared::clock::SystemClock;
 use shared::store::dynamo::{DynamoStore, create_table};
@@ -112,12 +111,7 @@ async fn the_admin_command_grants_and_revokes_on_both_backends() {
     let dynamo = tests::moto::dynamo_client().await;
     create_table(&dynamo, &table).await.expect("table on moto");
     let store = Arc::new(DynamoStore::new(dynamo, table.clone(), Arc::new(SystemClock)));
-    let settings = Settings {
-        jwt_secret: tests::app::TEST_JWT_SECRET.as_bytes().to_vec(),
-        jwt_previous_secret: None,
-        jwt_issuer: "roost".to_owned(),
-        jwt_audience: "roost-api".to_owned(),
-    };
+    let settings = tests::app::test_settings();
     let app = App::new(
         store.clone(),
         Arc::new(LocalBus::temporary().expect("bus")),
@@ -147,16 +141,20 @@ async fn the_admin_command_grants_and_revokes_on_both_backends() {
     local_api::admin_command::run(&args(&["grant", &email]))
         .await
         .expect("granted on DynamoDB");
-    let stored: shared::users::User = shared::store::Store::get(store.as_ref(), &keys::user(&user.id))
-        .await
-        .unwrap()
-        .unwrap()
-        .record()
-        .unwrap();
-    assert_eq!(stored.roles, [Role::Guest, Role::Admin]);
+    let stored_roles = || async {
+        let stored: shared::users::User = shared::store::Store::get(store.as_ref(), &keys::user(&user.id))
+            .await
+            .unwrap()
+            .unwrap()
+            .record()
+            .unwrap();
+        stored.roles
+    };
+    let roles = stored_roles().await;
+    assert_eq!(roles, [Role::Guest, Role::Admin]);
     let admin = shared::auth::Principal {
         user_id: user.id.clone(),
-        roles: stored.roles.clone(),
+        roles,
     };
     let (entries, _) = shared::admin::audit::list(
         &app,
@@ -173,13 +171,7 @@ async fn the_admin_command_grants_and_revokes_on_both_backends() {
     local_api::admin_command::run(&args(&["revoke", &email]))
         .await
         .expect("revoked");
-    let stored: shared::users::User = shared::store::Store::get(store.as_ref(), &keys::user(&user.id))
-        .await
-        .unwrap()
-        .unwrap()
-        .record()
-        .unwrap();
-    assert_eq!(stored.roles, [Role::Guest]);
+    assert_eq!(stored_roles().await, [Role::Guest]);
     unsafe {
         std::env::remove_var("ROOST_BACKEND");
     }

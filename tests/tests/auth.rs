@@ -343,16 +343,11 @@ fn decode_claims(token: &str) -> serde_json::Value {
 /// The local API of `app`'s store and clock, signing with `current` and accepting
 /// `previous`: the same deployment after a key rotation. Its address.
 async fn redeployed(app: &TestApp, current: &str, previous: Option<&str>) -> String {
-    let settings = shared::app::Settings {
+    let other = app.sibling(&shared::app::Settings {
         jwt_secret: current.as_bytes().to_vec(),
         jwt_previous_secret: previous.map(|p| p.as_bytes().to_vec()),
-        jwt_issuer: "roost".to_owned(),
-        jwt_audience: "roost-api".to_owned(),
-    };
-    let store: std::sync::Arc<dyn shared::store::Store> = app.app.store.clone();
-    let other: &'static shared::App = Box::leak(Box::new(
-        shared::App::new(store, app.app.bus.clone(), app.app.clock.clone(), &settings).expect("settings"),
-    ));
+        ..tests::app::test_settings()
+    });
     let local = local_api::LocalApi::new(other, app.clock.clone(), None, None, local_api::template::BUILT_IN)
         .expect("template and handlers agree");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -3,11 +3,11 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::reviews::model::{Review, Side, SubRatings};
+use shared::reviews::model::SubRatings;
 use shared::store::keys;
-use shared::store::{Condition, Item, TxAction};
 use tests::app::TestApp;
 use tests::bookings::{act, advance, booked, day, hosted_property, pay, reissue, set_clock, user_id};
+use tests::reviews::hidden_guest_review;
 
 tests::on_both_stores!(
     reviews_open_at_check_out_and_each_side_reviews_once,
@@ -286,53 +286,17 @@ async fn concurrent_publications_keep_the_rating_exact(app: TestApp) {
     // Twenty stays' guest reviews waiting on one property, published all at once (as twenty
     // window ends or second reviews would): every count and sum must land.
     let stay = stay(&app).await;
-    let now = app.app.clock.now();
     let mut bookings = Vec::new();
     let mut expected_sum = 0i64;
     for n in 0..20u8 {
-        let booking_id = ulid::Ulid::new().to_string();
         let rating = n % 5 + 1;
         expected_sum += i64::from(rating);
-        let review = Review {
-            id: ulid::Ulid::new().to_string(),
-            booking_id: booking_id.clone(),
-            property_id: stay.property.clone(),
-            side: Side::Guest,
-            author_id: stay.guest_id.clone(),
-            author_name: "Ada".into(),
-            subject_id: stay.property.clone(),
-            rating,
-            sub_ratings: SubRatings {
-                value: Some(rating),
-                ..SubRatings::default()
-            },
-            comment: "Fine.".into(),
-            response: None,
-            created_at: now,
-            published_at: None,
-            removed_at: None,
+        let sub_ratings = SubRatings {
+            value: Some(rating),
+            ..SubRatings::default()
         };
-        let claim = Item::new(
-            keys::review_claim(&booking_id, "guest"),
-            "review_claim",
-            &json!({"reviewId": review.id}),
-        )
-        .unwrap();
-        app.app
-            .store
-            .transact(vec![
-                TxAction::Put {
-                    item: claim,
-                    condition: Condition::Absent,
-                },
-                TxAction::Put {
-                    item: review.to_item().unwrap(),
-                    condition: Condition::Absent,
-                },
-            ])
-            .await
-            .unwrap();
-        bookings.push(booking_id);
+        let review = hidden_guest_review(&app, &stay.property, &stay.guest_id, rating, sub_ratings).await;
+        bookings.push(review.booking_id);
     }
     let app_ref = app.app;
     let runs = bookings.iter().map(|booking_id| {
