@@ -34,6 +34,7 @@ pub mod store;
 pub mod telemetry;
 pub mod time;
 pub mod users;
+pub mod zone;
 
 pub use app::App;
 /// Re-exported so consumer functions name the SQS event types without their own dependency.

@@ -1,6 +1,6 @@
 //! A booking as stored and as shown.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::price::PriceBreakdown;
@@ -10,6 +10,7 @@ use crate::properties::calendar::Stay;
 use crate::properties::model::CancellationPolicy;
 use crate::store::keys::{self, kind};
 use crate::store::{Item, StoreError};
+use crate::zone::Zone;
 
 /// Where a booking is in its life (see `lifecycle` for the allowed moves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -112,15 +113,15 @@ impl Terms {
         }
     }
 
-    fn zone(&self) -> chrono_tz::Tz {
+    fn zone(&self) -> Zone {
         // Validated when the property was listed; UTC only if a stored record is damaged.
-        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+        Zone::of_record(&self.time_zone)
     }
 
     /// `date` at `time` in the property's zone.
     fn instant(&self, date: NaiveDate, time: &str) -> DateTime<Utc> {
         let time = NaiveTime::parse_from_str(time, "%H:%M").unwrap_or(NaiveTime::MIN);
-        local_instant(self.zone(), date, time)
+        self.zone().instant(date, time)
     }
 
     /// The check-in instant: check-in date at `checkInTime`.
@@ -135,26 +136,13 @@ impl Terms {
 
     /// The start of `date` (00:00) in the property's zone.
     pub fn start_of(&self, date: NaiveDate) -> DateTime<Utc> {
-        local_instant(self.zone(), date, NaiveTime::MIN)
+        self.zone().instant(date, NaiveTime::MIN)
     }
 
     /// Today in the property's zone.
     pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&self.zone()).date_naive()
+        self.zone().date_of(now)
     }
-}
-
-/// The instant a local wall-clock time names. In the hour a DST change repeats, the earlier
-/// one; in the hour it skips, the same wall time one hour later (what a clock reads then).
-pub fn local_instant(zone: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = date.and_time(time);
-    zone.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc))
 }
 
 /// A booking as stored (`BOOKING#<id>` / `BOOKING`).
@@ -284,25 +272,25 @@ mod tests {
         let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         let time = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         let at = |raw: &str| raw.parse::<DateTime<Utc>>().unwrap();
-        let kiritimati: chrono_tz::Tz = "Pacific/Kiritimati".parse().unwrap(); // UTC+14
+        let kiritimati = Zone::named("Pacific/Kiritimati").unwrap(); // UTC+14
         assert_eq!(
-            local_instant(kiritimati, date(2026, 12, 24), time(15, 0)),
+            kiritimati.instant(date(2026, 12, 24), time(15, 0)),
             at("2026-12-24T01:00:00Z")
         );
-        let pago: chrono_tz::Tz = "Pacific/Pago_Pago".parse().unwrap(); // UTC-11
+        let pago = Zone::named("Pacific/Pago_Pago").unwrap(); // UTC-11
         assert_eq!(
-            local_instant(pago, date(2026, 12, 24), time(15, 0)),
+            pago.instant(date(2026, 12, 24), time(15, 0)),
             at("2026-12-25T02:00:00Z")
         );
-        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let berlin = Zone::named("Europe/Berlin").unwrap();
         // 2026-03-29 02:30 does not exist in Berlin: the clock reads 03:30 then.
         assert_eq!(
-            local_instant(berlin, date(2026, 3, 29), time(2, 30)),
+            berlin.instant(date(2026, 3, 29), time(2, 30)),
             at("2026-03-29T01:30:00Z")
         );
         // 2026-10-25 02:30 happens twice: the first one counts.
         assert_eq!(
-            local_instant(berlin, date(2026, 10, 25), time(2, 30)),
+            berlin.instant(date(2026, 10, 25), time(2, 30)),
             at("2026-10-25T00:30:00Z")
         );
     }

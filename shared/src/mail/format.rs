@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::money::Money;
+use crate::zone::Zone;
 
 /// Money in its currency's notation, code first: `EUR 123.45`, `JPY 5000`, `KWD 1.234`,
 /// `EUR -0.50`. No grouping separators, so it reads the same in every locale.
@@ -29,10 +30,10 @@ pub fn date(day: NaiveDate) -> String {
 /// `Tue 3 Nov 2026, 15:00 (Europe/Zurich)`. An unknown zone shows UTC (stored zones were
 /// validated when the property was listed; this only guards a damaged record).
 pub fn local_time(at: DateTime<Utc>, time_zone: &str) -> String {
-    let zone: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let zone = Zone::of_record(time_zone);
     format!(
         "{} ({})",
-        at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M"),
+        zone.wall_clock(at).format("%a %-d %b %Y, %H:%M"),
         zone.name()
     )
 }

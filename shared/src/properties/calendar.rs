@@ -19,6 +19,7 @@ use crate::error::{ApiError, FieldError, Problems};
 use crate::money::Money;
 use crate::store::keys::{self, NIGHT_PREFIX, kind};
 use crate::store::{Condition, Index, Item, Query, SortKeyRange, StoreError, TxAction, Update};
+use crate::zone::Zone;
 
 /// Most nights one calendar read covers.
 pub const MAX_CALENDAR_NIGHTS: i64 = 366;
@@ -193,11 +194,9 @@ pub struct Calendar {
 
 /// Today in the property's time zone.
 fn today(app: &App, property: &Property) -> Result<NaiveDate, ApiError> {
-    let zone: chrono_tz::Tz = property
-        .time_zone
-        .parse()
-        .map_err(|_| ApiError::internal(format!("property {} has time zone {}", property.id, property.time_zone)))?;
-    Ok(app.clock.now().with_timezone(&zone).date_naive())
+    let zone = Zone::named(&property.time_zone)
+        .ok_or_else(|| ApiError::internal(format!("property {} has time zone {}", property.id, property.time_zone)))?;
+    Ok(zone.date_of(app.clock.now()))
 }
 
 /// The calendar of `range` from one read of its night items.

@@ -193,9 +193,9 @@ fn clock_time(raw: &str) -> Result<String, String> {
 }
 
 fn time_zone(raw: &str) -> Result<String, String> {
-    raw.parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name().to_owned())
-        .map_err(|_| "must be an IANA time zone such as Europe/Zurich".to_owned())
+    crate::zone::Zone::named(raw)
+        .map(|zone| zone.name().to_owned())
+        .ok_or_else(|| "must be an IANA time zone such as Europe/Zurich".to_owned())
 }
 
 fn bathrooms(value: f64) -> Result<f64, String> {
