@@ -472,7 +472,7 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
     let app: &'static App = Box::leak(Box::new(
         App::new(store, bus, clock.clone(), &settings)?
             .with_payments(payments)
-            .with_webhook_secret(WebhookSecret::new(webhook_secret))
+            .with_webhook_secret(shared::secrets::Secret::fixed(WebhookSecret::new(webhook_secret)))
             .with_mail(mailer, links)
             .with_photos(photo_storage, photo_urls),
     ));

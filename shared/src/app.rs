@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
+use crate::auth::keys::{self, Keys, SigningKeys};
 use crate::auth::suspensions::Suspensions;
-use crate::auth::token::{AccessTokens, TokenConfigError};
+use crate::auth::token::TokenConfigError;
 use crate::clock::Clock;
-use crate::cursor::CursorKey;
+use crate::error::ApiError;
 use crate::events::EventBus;
 use crate::mail::{MailLinks, Mailer};
 use crate::payments::provider::PaymentProvider;
 use crate::payments::sandbox::NoProvider;
 use crate::photos::storage::{NoStorage, PhotoStorage, PhotoUrls};
+use crate::secrets::Secret;
 use crate::store::Store;
 use crate::store::retrying::RetryingStore;
 
@@ -20,15 +22,14 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
-    pub tokens: AccessTokens,
+    /// Sign and check access tokens and paging cursors (`auth::keys`).
+    pub keys: Keys,
     /// The suspended accounts, as of at most a minute ago.
     pub suspensions: Suspensions,
-    /// Signs paging cursors.
-    pub cursors: CursorKey,
     /// Takes payments and refunds them (functions that do neither get one that refuses).
     pub payments: Arc<dyn PaymentProvider>,
     /// Verifies `Stripe-Signature` on webhooks; `None` where webhooks are not received.
-    pub webhook_secret: Option<WebhookSecret>,
+    pub webhook_secret: Option<Secret<WebhookSecret>>,
     /// Sends email; only the notifications consumer has one (requests never send mail).
     pub mailer: Option<Arc<dyn Mailer>>,
     /// The app links emails carry (`APP_BASE_URL`); set with the mailer.
@@ -59,8 +60,19 @@ impl std::fmt::Debug for WebhookSecret {
     }
 }
 
-/// The environment variable holding the Stripe webhook secret.
+/// The environment variable holding the Stripe webhook secret (the local API's and tests' way).
 pub const STRIPE_WEBHOOK_SECRET_ENV: &str = "STRIPE_WEBHOOK_SECRET";
+/// The environment variable naming the Secrets Manager secret that holds it (Lambda's way; the
+/// secret's text is the `whsec_...` value itself).
+pub const STRIPE_WEBHOOK_SECRET_ARN_ENV: &str = "STRIPE_WEBHOOK_SECRET_ARN";
+
+impl WebhookSecret {
+    /// Reads a Secrets Manager value into the secret.
+    pub fn parser() -> crate::secrets::Parse<Self> {
+        let text = crate::secrets::text("a Stripe webhook signing secret");
+        Box::new(move |value| text(value).map(Self::new))
+    }
+}
 
 /// Settings read from the environment (`template.yaml` sets them in Lambda).
 #[derive(Clone)]
@@ -113,10 +125,20 @@ impl Settings {
         Ok(Self {
             jwt_secret: secret.into_bytes(),
             jwt_previous_secret: previous_secret_from_env(),
-            jwt_issuer: std::env::var(JWT_ISSUER_ENV).unwrap_or_else(|_| "roost".to_owned()),
-            jwt_audience: std::env::var(JWT_AUDIENCE_ENV).unwrap_or_else(|_| "roost-api".to_owned()),
+            jwt_issuer: jwt_issuer_from_env(),
+            jwt_audience: jwt_audience_from_env(),
         })
     }
+}
+
+/// `JWT_ISSUER`, `roost` when unset.
+pub fn jwt_issuer_from_env() -> String {
+    std::env::var(JWT_ISSUER_ENV).unwrap_or_else(|_| "roost".to_owned())
+}
+
+/// `JWT_AUDIENCE`, `roost-api` when unset.
+pub fn jwt_audience_from_env() -> String {
+    std::env::var(JWT_AUDIENCE_ENV).unwrap_or_else(|_| "roost-api".to_owned())
 }
 
 /// `JWT_PREVIOUS_SECRET`, when set and not empty.
@@ -136,25 +158,30 @@ impl App {
         clock: Arc<dyn Clock>,
         settings: &Settings,
     ) -> Result<Self, ConfigError> {
-        Ok(Self {
+        let keys = Secret::fixed(SigningKeys::from_settings(settings)?);
+        Ok(Self::with_keys(store, bus, clock, keys))
+    }
+
+    /// [`App::new`] with signing keys from elsewhere (Lambda's: Secrets Manager).
+    pub fn with_keys(store: Arc<dyn Store>, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, keys: Keys) -> Self {
+        Self {
             store: Arc::new(RetryingStore::new(store)),
             bus,
             clock,
-            tokens: AccessTokens::rotating(
-                &settings.jwt_secret,
-                settings.jwt_previous_secret.as_deref(),
-                &settings.jwt_issuer,
-                &settings.jwt_audience,
-            )?,
+            keys,
             suspensions: Suspensions::new(),
-            cursors: CursorKey::derive(&settings.jwt_secret).map_err(|err| ConfigError::Invalid(err.to_string()))?,
             payments: Arc::new(NoProvider),
             webhook_secret: None,
             mailer: None,
             mail_links: None,
             photo_storage: Arc::new(NoStorage),
             photo_urls: PhotoUrls::default(),
-        })
+        }
+    }
+
+    /// The keys to sign tokens and cursors with now.
+    pub async fn signing_keys(&self) -> Result<Arc<SigningKeys>, ApiError> {
+        keys::current(&self.keys).await
     }
 
     /// The app sending email through `mailer`, with links to `links`.
@@ -178,7 +205,7 @@ impl App {
     }
 
     /// The app verifying webhooks with `secret`.
-    pub fn with_webhook_secret(mut self, secret: WebhookSecret) -> Self {
+    pub fn with_webhook_secret(mut self, secret: Secret<WebhookSecret>) -> Self {
         self.webhook_secret = Some(secret);
         self
     }

@@ -266,19 +266,24 @@ pub fn service_endpoint(service: &str) -> Option<String> {
 /// The DynamoDB and SQS clients of the environment: [`sdk_config_from_env`], each on its own
 /// `AWS_ENDPOINT_URL_<SERVICE>` when set. No network call.
 pub fn clients_from_env() -> Result<(aws_sdk_dynamodb::Client, aws_sdk_sqs::Client), EnvConfigError> {
-    let config = sdk_config_from_env()?;
-    let mut dynamo = aws_sdk_dynamodb::config::Builder::from(&config);
+    Ok(clients(&sdk_config_from_env()?))
+}
+
+/// The DynamoDB and SQS clients of `config`, each on its own `AWS_ENDPOINT_URL_<SERVICE>`
+/// when set. No network call.
+pub fn clients(config: &SdkConfig) -> (aws_sdk_dynamodb::Client, aws_sdk_sqs::Client) {
+    let mut dynamo = aws_sdk_dynamodb::config::Builder::from(config);
     if let Some(url) = service_endpoint("DYNAMODB") {
         dynamo = dynamo.endpoint_url(url);
     }
-    let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
+    let mut sqs = aws_sdk_sqs::config::Builder::from(config);
     if let Some(url) = service_endpoint("SQS") {
         sqs = sqs.endpoint_url(url);
     }
-    Ok((
+    (
         aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
         aws_sdk_sqs::Client::from_conf(sqs.build()),
-    ))
+    )
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

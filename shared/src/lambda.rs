@@ -10,7 +10,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::App;
-use crate::app::{ConfigError, STRIPE_WEBHOOK_SECRET_ENV, Settings, WebhookSecret};
+use crate::app::{
+    ConfigError, STRIPE_WEBHOOK_SECRET_ARN_ENV, STRIPE_WEBHOOK_SECRET_ENV, Settings, WebhookSecret,
+    jwt_audience_from_env, jwt_issuer_from_env,
+};
+use crate::auth::keys::{JWT_KEYS_SECRET_ENV, Keys, SigningKeys};
 use crate::aws_http;
 use crate::bus::sqs::SqsBus;
 use crate::clock::SystemClock;
@@ -19,6 +23,8 @@ use crate::mail::{self, MailLinks, SesMailer};
 use crate::payments::stripe::{self, StripeProvider};
 use crate::photos::s3::S3PhotoStorage;
 use crate::photos::storage::PhotoUrls;
+use crate::secrets::manager::SecretsManager;
+use crate::secrets::{Managed, Secret, SecretSource};
 use crate::store::dynamo::{DynamoStore, TABLE_ENV};
 
 /// The error type of an entry point (what Lambda reports as an init or invocation error).
@@ -26,28 +32,36 @@ pub type Error = lambda_runtime::Error;
 
 /// Builds the app on the AWS adapters from the environment `template.yaml` provides.
 pub async fn app_from_env() -> Result<App, ConfigError> {
-    let settings = Settings::from_env()?;
     let table = std::env::var(TABLE_ENV).map_err(|_| ConfigError::Missing(TABLE_ENV))?;
     // Built from Lambda's environment over our HTTP client (compiled-in Amazon roots, rustls +
     // ring): no CA bundle parsed, and none of aws-config's profile/SSO/STS/IMDS providers
     // linked into the binary. See `crate::aws_http` and docs/performance.md.
-    let (dynamo, sqs) =
-        aws_http::clients_from_env().map_err(|err| ConfigError::Invalid(format!("AWS SDK config: {err}")))?;
+    let config =
+        aws_http::sdk_config_from_env().map_err(|err| ConfigError::Invalid(format!("AWS SDK config: {err}")))?;
+    let (dynamo, sqs) = aws_http::clients(&config);
+    // Secrets are read on first use, never here (`crate::secrets`).
+    let secrets: Arc<dyn SecretSource> = Arc::new(SecretsManager::from_config(&config));
     let clock = Arc::new(SystemClock);
+    let keys = signing_keys_from_env(&secrets, &clock)?;
     let store = DynamoStore::new(dynamo, table, clock.clone());
     let bus = SqsBus::from_env(sqs);
-    let mut app = App::new(Arc::new(store), Arc::new(bus), clock, &settings)?;
+    let mut app = App::with_keys(Arc::new(store), Arc::new(bus), clock.clone(), keys);
     app.photo_urls = PhotoUrls::from_env();
     // Only the functions that charge, refund or receive webhooks get these variables; the
     // Stripe client itself is built on first use, so init makes no connection.
-    if std::env::var_os(stripe::SECRET_KEY_ENV).is_some() {
+    if non_empty_var(stripe::SECRET_KEY_ARN_ENV).is_some() {
+        let provider = StripeProvider::from_secret(secrets.clone(), clock.clone())
+            .map_err(|err| ConfigError::Invalid(err.to_string()))?;
+        app = app.with_payments(Arc::new(provider));
+    } else if non_empty_var(stripe::SECRET_KEY_ENV).is_some() {
         let provider = StripeProvider::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
         app = app.with_payments(Arc::new(provider));
     }
-    if let Ok(secret) = std::env::var(STRIPE_WEBHOOK_SECRET_ENV)
-        && !secret.is_empty()
-    {
-        app = app.with_webhook_secret(WebhookSecret::new(secret));
+    if let Some(id) = non_empty_var(STRIPE_WEBHOOK_SECRET_ARN_ENV) {
+        let secret = Managed::new(secrets.clone(), id, WebhookSecret::parser(), clock.clone());
+        app = app.with_webhook_secret(Secret::Managed(secret));
+    } else if let Some(secret) = non_empty_var(STRIPE_WEBHOOK_SECRET_ENV) {
+        app = app.with_webhook_secret(Secret::fixed(WebhookSecret::new(secret)));
     }
     // Only the notifications consumer sends email; its SES client is built like the others.
     if std::env::var_os(mail::ses::MAIL_FROM_ENV).is_some() {
@@ -56,6 +70,22 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
         app = app.with_mail(Arc::new(mailer), links);
     }
     Ok(app)
+}
+
+/// The signing keys from the secret `JWT_KEYS_SECRET_ARN` names (Lambda), or else from
+/// `JWT_SECRET` and `JWT_PREVIOUS_SECRET` (a function run by hand).
+fn signing_keys_from_env(secrets: &Arc<dyn SecretSource>, clock: &Arc<SystemClock>) -> Result<Keys, ConfigError> {
+    match non_empty_var(JWT_KEYS_SECRET_ENV) {
+        Some(id) => {
+            let parse = SigningKeys::parser(jwt_issuer_from_env(), jwt_audience_from_env());
+            Ok(Secret::Managed(Managed::new(secrets.clone(), id, parse, clock.clone())))
+        }
+        None => Ok(Secret::fixed(SigningKeys::from_settings(&Settings::from_env()?)?)),
+    }
+}
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 /// [`app_from_env`] with photo files in S3 (`PHOTOS_BUCKET`). Only the functions that handle

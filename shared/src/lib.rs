@@ -30,6 +30,7 @@ pub mod photos;
 pub mod place;
 pub mod properties;
 pub mod reviews;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -163,7 +163,7 @@ async fn spawn(
         App::new(store, faulty, clock.clone(), &settings)
             .expect("valid settings")
             .with_payments(payments)
-            .with_webhook_secret(WebhookSecret::new(TEST_WEBHOOK_SECRET))
+            .with_webhook_secret(shared::secrets::Secret::fixed(WebhookSecret::new(TEST_WEBHOOK_SECRET)))
             .with_mail(mailer, links)
             .with_photos(photos.storage.clone(), photos.urls.clone()),
     ));

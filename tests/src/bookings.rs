@@ -136,6 +136,9 @@ pub async fn act(app: &TestApp, token: &str, booking_id: &str, action: &str) -> 
 pub fn reissue(app: &TestApp, user_id: &str) -> String {
     use shared::auth::Role;
     app.app
+        .keys
+        .fixed_value()
+        .expect("a test app's keys are fixed")
         .tokens
         .issue(user_id, &[Role::Guest, Role::Host], app.app.clock.now())
         .expect("token")

@@ -121,3 +121,11 @@ pub async fn photo_bucket() -> (
     let urls = shared::photos::storage::PhotoUrls::new(format!("{}/{bucket}", endpoint()));
     (shared::photos::s3::S3PhotoStorage::new(s3, bucket), urls, queue)
 }
+
+/// A Secrets Manager source talking to moto (the adapter the functions use).
+///
+/// # Panics
+/// When `ROOST_MOTO_ENDPOINT` is unset.
+pub async fn secrets_manager() -> shared::secrets::manager::SecretsManager {
+    shared::secrets::manager::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&sdk_config().await))
+}

@@ -626,6 +626,9 @@ async fn an_admin_cancellation_refunds_in_full_with_the_admin_as_actor(app: Test
 /// A fresh admin token for `user_id` at the app's clock (tokens last 15 minutes).
 fn reissue_admin(app: &TestApp, user_id: &str) -> String {
     app.app
+        .keys
+        .fixed_value()
+        .expect("a test app's keys are fixed")
         .tokens
         .issue(user_id, &[Role::Guest, Role::Admin], app.app.clock.now())
         .expect("token")

@@ -147,7 +147,7 @@ pub async fn list(
         to.map(crate::time::sortable).unwrap_or_default()
     );
     let now = app.clock.now();
-    let start = app.cursors.resume(query.cursor, &scope, now)?;
+    let start = app.signing_keys().await?.cursors.resume(query.cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -163,6 +163,6 @@ pub async fn list(
         .into_iter()
         .map(Item::into_record)
         .collect::<Result<Vec<AuditEntry>, _>>()?;
-    let next = app.cursors.next_page(&scope, page.next, now)?;
+    let next = app.signing_keys().await?.cursors.next_page(&scope, page.next, now)?;
     Ok((entries, next))
 }

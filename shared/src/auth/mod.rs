@@ -1,6 +1,7 @@
 //! Authentication: access tokens (JWT), password hashes, refresh-token families, and the
 //! principal a request acts as.
 
+pub mod keys;
 pub mod password;
 pub mod refresh;
 pub mod suspensions;
@@ -53,7 +54,7 @@ impl Principal {
 pub async fn authenticate(app: &crate::App, req: &Request) -> Result<Principal, ApiError> {
     let token = bearer_token(req)?;
     let now = app.clock.now();
-    let claims = app.tokens.verify(token, now)?;
+    let claims = keys::verify(&app.keys, token, now).await?;
     if app
         .suspensions
         .is_suspended(app.store.as_ref(), &claims.sub, now)

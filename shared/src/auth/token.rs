@@ -137,6 +137,15 @@ impl AccessTokens {
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
     }
 
+    /// Whether `token` names a key these tokens verify with (or none, meaning the current
+    /// one): `false` means it may be signed by a key newer than these.
+    pub fn knows_signer_of(&self, token: &str) -> bool {
+        match jsonwebtoken::decode_header(token).map(|header| header.kid) {
+            Ok(Some(kid)) => self.verifying.iter().any(|key| key.kid == kid),
+            Ok(None) | Err(_) => true,
+        }
+    }
+
     /// The claims of a valid, unexpired token; anything else is `401`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
         const INVALID: ApiError = ApiError::Unauthorized("invalid access token");

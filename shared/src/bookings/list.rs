@@ -82,7 +82,7 @@ pub async fn list(
         to.map(day).unwrap_or_default()
     );
     let now = app.clock.now();
-    let mut start = app.cursors.resume(query.cursor, &scope, now)?;
+    let mut start = app.signing_keys().await?.cursors.resume(query.cursor, &scope, now)?;
 
     let mut bookings = Vec::new();
     for _ in 0..MAX_READS_PER_PAGE {
@@ -111,6 +111,6 @@ pub async fn list(
             break;
         }
     }
-    let next = app.cursors.next_page(&scope, start, now)?;
+    let next = app.signing_keys().await?.cursors.next_page(&scope, start, now)?;
     Ok((bookings, next))
 }

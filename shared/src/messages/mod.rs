@@ -465,7 +465,7 @@ pub async fn list(
 ) -> Result<(Vec<Member>, Option<String>), ApiError> {
     let scope = format!("conversations:{}", principal.user_id);
     let now = app.clock.now();
-    let start = app.cursors.resume(cursor, &scope, now)?;
+    let start = app.signing_keys().await?.cursors.resume(cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -480,7 +480,7 @@ pub async fn list(
         .into_iter()
         .map(Item::into_record::<Member>)
         .collect::<Result<Vec<_>, _>>()?;
-    let next = app.cursors.next_page(&scope, page.next, now)?;
+    let next = app.signing_keys().await?.cursors.next_page(&scope, page.next, now)?;
     Ok((members, next))
 }
 
@@ -500,7 +500,7 @@ pub async fn messages(
     participant(app, principal, conversation_id).await?;
     let scope = format!("messages:{conversation_id}");
     let now = app.clock.now();
-    let start = app.cursors.resume(cursor, &scope, now)?;
+    let start = app.signing_keys().await?.cursors.resume(cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -516,7 +516,7 @@ pub async fn messages(
         .into_iter()
         .map(Item::into_record::<Message>)
         .collect::<Result<Vec<_>, _>>()?;
-    let next = app.cursors.next_page(&scope, page.next, now)?;
+    let next = app.signing_keys().await?.cursors.next_page(&scope, page.next, now)?;
     Ok((messages, next))
 }
 

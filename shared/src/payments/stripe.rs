@@ -6,23 +6,30 @@
 //! is configurable so tests and the local API can point it at localstripe over plain HTTP.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::clock::Clock;
 use crate::money::Money;
 use crate::payments::provider::{
     Charge, ChargeRequest, ChargeState, PaymentProvider, ProviderError, ProviderName, Refund,
 };
+use crate::secrets::{self, Managed, Secret, SecretError, SecretSource};
 
 /// Stripe's API, where [`StripeProvider::from_env`] points when `STRIPE_API_BASE` is unset.
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 /// Environment variable overriding the API's base URL (localstripe in tests).
 pub const API_BASE_ENV: &str = "STRIPE_API_BASE";
-/// Environment variable holding the secret API key (`sk_live_...`, `sk_test_...`).
+/// Environment variable holding the secret API key (`sk_live_...`, `sk_test_...`): the local
+/// API's and tests' way.
 pub const SECRET_KEY_ENV: &str = "STRIPE_SECRET_KEY";
+/// Environment variable naming the Secrets Manager secret that holds the API key (Lambda's
+/// way; the secret's text is the key itself).
+pub const SECRET_KEY_ARN_ENV: &str = "STRIPE_SECRET_KEY_ARN";
 
 // API Gateway gives a request 29 s; a Stripe call must end (as `Unavailable`) well before, so
 // the client gets an answer it can retry with the same idempotency key.
@@ -34,6 +41,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum StripeConfigError {
     #[error("environment variable {SECRET_KEY_ENV} is not set")]
     MissingSecretKey,
+    #[error("environment variable {SECRET_KEY_ARN_ENV} is not set")]
+    MissingSecretKeyArn,
     #[error("environment variable {API_BASE_ENV} must be an http:// or https:// URL, got {0:?}")]
     InvalidApiBase(String),
 }
@@ -42,7 +51,7 @@ pub enum StripeConfigError {
 pub struct StripeProvider {
     /// Without a trailing slash.
     base_url: String,
-    secret_key: String,
+    secret_key: Secret<String>,
     client: OnceCell<reqwest::Client>,
 }
 
@@ -60,10 +69,16 @@ impl StripeProvider {
     /// A provider calling the API at `base_url` (such as [`DEFAULT_API_BASE`]) with `secret_key`.
     /// Cheap: no client is built and nothing connects until the first call.
     pub fn new(base_url: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self::with_key(base_url, Secret::fixed(secret_key.into()))
+    }
+
+    /// A provider whose key is `secret_key`, fixed or read from Secrets Manager on first use
+    /// (and again when Stripe answers `401`: the key was rotated).
+    pub fn with_key(base_url: impl Into<String>, secret_key: Secret<String>) -> Self {
         let base_url = base_url.into().trim_end_matches('/').to_owned();
         Self {
             base_url,
-            secret_key: secret_key.into(),
+            secret_key,
             client: OnceCell::new(),
         }
     }
@@ -72,11 +87,15 @@ impl StripeProvider {
     /// [`DEFAULT_API_BASE`] when unset or blank).
     pub fn from_env() -> Result<Self, StripeConfigError> {
         let secret_key = non_empty_var(SECRET_KEY_ENV).ok_or(StripeConfigError::MissingSecretKey)?;
-        let base_url = non_empty_var(API_BASE_ENV).unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(StripeConfigError::InvalidApiBase(base_url));
-        }
-        Ok(Self::new(base_url, secret_key))
+        Ok(Self::new(api_base_from_env()?, secret_key))
+    }
+
+    /// A provider whose key is the secret `STRIPE_SECRET_KEY_ARN` names, read through
+    /// `source` on first use; `STRIPE_API_BASE` as in [`StripeProvider::from_env`].
+    pub fn from_secret(source: Arc<dyn SecretSource>, clock: Arc<dyn Clock>) -> Result<Self, StripeConfigError> {
+        let id = non_empty_var(SECRET_KEY_ARN_ENV).ok_or(StripeConfigError::MissingSecretKeyArn)?;
+        let key = Managed::new(source, id, secrets::text("a Stripe secret key"), clock);
+        Ok(Self::with_key(api_base_from_env()?, Secret::Managed(key)))
     }
 
     /// The API's base URL, without a trailing slash.
@@ -102,23 +121,40 @@ impl StripeProvider {
 
     /// POSTs `form` to `path` under `idempotency_key` and reads the answer.
     async fn post(&self, path: &str, form: &[(&str, String)], idempotency_key: &str) -> Result<Answer, ProviderError> {
-        let request = self
-            .client()
-            .await?
-            .post(format!("{}{path}", self.base_url))
-            .bearer_auth(&self.secret_key)
-            .header("Idempotency-Key", idempotency_key)
-            .form(form);
-        send(request).await
+        let url = format!("{}{path}", self.base_url);
+        self.authorized(|client, key| {
+            client
+                .post(&url)
+                .bearer_auth(key)
+                .header("Idempotency-Key", idempotency_key)
+                .form(form)
+        })
+        .await
     }
 
     async fn get(&self, path: &str) -> Result<Answer, ProviderError> {
-        let request = self
-            .client()
-            .await?
-            .get(format!("{}{path}", self.base_url))
-            .bearer_auth(&self.secret_key);
-        send(request).await
+        let url = format!("{}{path}", self.base_url);
+        self.authorized(|client, key| client.get(&url).bearer_auth(key)).await
+    }
+
+    /// Sends the request `build` makes with the secret key. A `401` means the key was
+    /// revoked (a rotation): the key is read again and, if it changed, the request sent once
+    /// more (safe: Stripe did nothing with the refused one, and POSTs carry their idempotency
+    /// key).
+    async fn authorized(
+        &self,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, ProviderError> {
+        let client = self.client().await?;
+        let key = self.secret_key.get().await.map_err(key_unavailable)?;
+        let (status, body) = send(build(client, &key)).await?;
+        if status == 401
+            && let Some(fresh) = self.secret_key.refreshed(&key).await.map_err(key_unavailable)?
+        {
+            let (status, body) = send(build(client, &fresh)).await?;
+            return read_answer(status, body);
+        }
+        read_answer(status, body)
     }
 
     /// The PaymentIntent a declined charge `charge_id` belongs to, for a decline whose error
@@ -203,9 +239,22 @@ impl PaymentProvider for StripeProvider {
     }
 }
 
-/// Sends `request` and reads its answer; transport failures (including timeouts) are
-/// `Unavailable`: the same idempotency key makes a retry safe.
-async fn send(request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
+fn key_unavailable(err: SecretError) -> ProviderError {
+    ProviderError::Unavailable(err.to_string())
+}
+
+/// `STRIPE_API_BASE`, or [`DEFAULT_API_BASE`] when unset or blank.
+fn api_base_from_env() -> Result<String, StripeConfigError> {
+    let base_url = non_empty_var(API_BASE_ENV).unwrap_or_else(|| DEFAULT_API_BASE.to_owned());
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(StripeConfigError::InvalidApiBase(base_url));
+    }
+    Ok(base_url)
+}
+
+/// Sends `request` and reads its status and JSON body; transport failures (including
+/// timeouts) are `Unavailable`: the same idempotency key makes a retry safe.
+async fn send(request: reqwest::RequestBuilder) -> Result<(u16, Value), ProviderError> {
     let response = request
         .send()
         .await
@@ -218,7 +267,7 @@ async fn send(request: reqwest::RequestBuilder) -> Result<Answer, ProviderError>
     // A proxy or load balancer in the way may answer HTML: that is an outage, whatever the status.
     let body: Value = serde_json::from_slice(&body)
         .map_err(|err| ProviderError::Unavailable(format!("Stripe answered {status} with non-JSON: {err}")))?;
-    read_answer(status, body)
+    Ok((status, body))
 }
 
 /// A Stripe answer that is not an error of ours or Stripe's.

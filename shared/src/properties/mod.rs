@@ -278,7 +278,7 @@ pub async fn list_mine(
     }
     let scope = format!("my-properties:{}", principal.user_id);
     let now = app.clock.now();
-    let start = app.cursors.resume(cursor, &scope, now)?;
+    let start = app.signing_keys().await?.cursors.resume(cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -292,6 +292,6 @@ pub async fn list_mine(
         .iter()
         .map(|item| item.record())
         .collect::<Result<Vec<Property>, _>>()?;
-    let next = app.cursors.next_page(&scope, page.next, now)?;
+    let next = app.signing_keys().await?.cursors.next_page(&scope, page.next, now)?;
     Ok((properties, next))
 }

@@ -520,7 +520,13 @@ pub async fn search(
     let scope = criteria.scope()?;
     let now = app.clock.now();
     let after = match cursor {
-        Some(cursor) => Some(app.cursors.open::<SearchPosition>(cursor, &scope, now)?.after),
+        Some(cursor) => Some(
+            app.signing_keys()
+                .await?
+                .cursors
+                .open::<SearchPosition>(cursor, &scope, now)?
+                .after,
+        ),
         None => None,
     };
     // A suspended host's properties leave search (within a minute of the suspension).
@@ -535,7 +541,12 @@ pub async fn search(
         Place::Area { bbox } => walk_map(app, &criteria, hosts, bbox, after.as_deref(), limit).await?,
     };
     let next = match resume {
-        Some(after) => Some(app.cursors.seal(&scope, &SearchPosition { after }, now)?),
+        Some(after) => Some(
+            app.signing_keys()
+                .await?
+                .cursors
+                .seal(&scope, &SearchPosition { after }, now)?,
+        ),
         None => None,
     };
     Ok((hits, next))

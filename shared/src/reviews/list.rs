@@ -16,7 +16,7 @@ async fn page(
 ) -> Result<(Vec<Review>, Option<String>), ApiError> {
     let scope = format!("reviews:{partition}");
     let now = app.clock.now();
-    let start = app.cursors.resume(cursor, &scope, now)?;
+    let start = app.signing_keys().await?.cursors.resume(cursor, &scope, now)?;
     let page = app
         .store
         .query(
@@ -31,7 +31,7 @@ async fn page(
         .iter()
         .map(|item| item.record())
         .collect::<Result<Vec<Review>, _>>()?;
-    let next = app.cursors.next_page(&scope, page.next, now)?;
+    let next = app.signing_keys().await?.cursors.next_page(&scope, page.next, now)?;
     Ok((reviews, next))
 }
 

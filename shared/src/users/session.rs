@@ -8,7 +8,7 @@ use super::register::EmailClaim;
 use super::{User, find_user, login_limit};
 use crate::App;
 use crate::auth::refresh::{self, RefreshTokenRecord};
-use crate::auth::token::ACCESS_TOKEN_TTL_SECS;
+use crate::auth::token::{ACCESS_TOKEN_TTL_SECS, AccessTokens};
 use crate::auth::{Principal, password};
 use crate::error::{ApiError, Problems};
 use crate::store::keys;
@@ -94,13 +94,20 @@ async fn start_family(app: &App, user: &User, now: DateTime<Utc>) -> Result<Toke
             condition: Condition::Absent,
         },
     ];
+    // Read before the write, so that a key that cannot be read leaves nothing written.
+    let signing = app.signing_keys().await?;
     app.store.transact(actions).await?;
-    token_pair(app, user, token, now)
+    token_pair(&signing.tokens, user, token, now)
 }
 
-fn token_pair(app: &App, user: &User, refresh_token: String, now: DateTime<Utc>) -> Result<TokenPair, ApiError> {
+fn token_pair(
+    tokens: &AccessTokens,
+    user: &User,
+    refresh_token: String,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
-        access_token: app.tokens.issue(&user.id, &user.roles, now)?,
+        access_token: tokens.issue(&user.id, &user.roles, now)?,
         refresh_token,
         token_type: "Bearer".to_owned(),
         expires_in: ACCESS_TOKEN_TTL_SECS,
@@ -154,8 +161,9 @@ pub async fn refresh(app: &App, request: RefreshRequest) -> Result<TokenPair, Ap
             condition: Condition::Absent,
         },
     ];
+    let signing = app.signing_keys().await?;
     match app.store.transact(actions).await {
-        Ok(()) => token_pair(app, &user, next, now),
+        Ok(()) => token_pair(&signing.tokens, &user, next, now),
         // Another request used this token between our read and write: a reuse.
         Err(StoreError::TransactionConditionFailed { index: 0 }) => {
             revoke_family(app, &record.family_id).await?;
