@@ -29,6 +29,36 @@ fn every_function_crate_is_in_the_template_and_every_handler_has_a_route() {
     );
 }
 
+/// `sam build` runs `make build-<LogicalId>` (BuildMethod: makefile) for every function, and
+/// scripts/lambda-artifact must read the same function-to-binary map the YAML parser does.
+#[test]
+fn every_function_builds_through_the_makefile_with_its_own_binary() {
+    let specs = functions(BUILT_IN).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(BUILT_IN).unwrap();
+    for spec in &specs {
+        let method = &template["Resources"][spec.logical_id.as_str()]["Metadata"]["BuildMethod"];
+        assert_eq!(method.as_str(), Some("makefile"), "{}", spec.logical_id);
+    }
+    let makefile = std::fs::read_to_string(repo_root().join("Makefile")).unwrap();
+    assert!(makefile.contains("build-%:\n\tscripts/lambda-artifact $* \"$(ARTIFACTS_DIR)\""));
+    let listed = std::process::Command::new(repo_root().join("scripts/lambda-artifact"))
+        .arg("--list")
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    let listed: BTreeSet<(String, String)> = String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (id, binary) = line.split_once(' ').unwrap();
+            (id.to_owned(), binary.to_owned())
+        })
+        .collect();
+    let parsed: BTreeSet<(String, String)> = specs.iter().map(|s| (s.logical_id.clone(), s.binary.clone())).collect();
+    assert_eq!(listed.len(), specs.len(), "one line per function");
+    assert_eq!(listed, parsed);
+}
+
 #[test]
 fn the_local_api_refuses_a_template_that_drifted() {
     let mut specs = functions(BUILT_IN).unwrap();
