@@ -89,6 +89,8 @@ struct Invocation {
 
 /// The app, the handlers by binary, and the invocations so far.
 struct Journey {
+    /// The store's, queues' and mailbox's files, removed at the end.
+    dir: std::path::PathBuf,
     app: &'static App,
     clock: Arc<ManualClock>,
     bus: Arc<LocalBus>,
@@ -254,6 +256,7 @@ async fn journey() {
     journey.move_clock(at(check_out, 18)).await;
 
     print_table(&journey.invocations());
+    let _ = std::fs::remove_dir_all(&journey.dir);
 }
 
 impl Journey {
@@ -315,6 +318,7 @@ impl Journey {
             }
         }
         Self {
+            dir,
             app,
             clock,
             bus,

@@ -299,7 +299,7 @@ impl Store for SqliteStore {
                     let spent = write_cost(measure, load(&tx, &key)?.as_ref(), None);
                     return Ok((Err(StoreError::ConditionFailed), spent));
                 };
-                let before = measure.then(|| billed_size(&current)).unwrap_or_default();
+                let before = if measure { billed_size(&current) } else { 0 };
                 let updated = apply_update(current, &update)?;
                 let spent = if measure {
                     Capacity::write(write_units(before.max(billed_size(&updated))))
