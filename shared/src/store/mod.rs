@@ -28,6 +28,10 @@
 //!   `remove`, `add`, `add_to_set` and `delete_from_set`), a query `limit` outside 1..=1000, a
 //!   `batch_get` of more than [`MAX_BATCH_GET_KEYS`] keys or with one key twice; an inverted
 //!   `Between` returns an empty page;
+//! - every call adds the DynamoDB capacity units it consumed to the request's tally
+//!   ([`capacity`]): the DynamoDB adapter what DynamoDB reports, the SQLite one what DynamoDB's
+//!   rules make of the sizes of the items it touched; `get_eventual` and
+//!   [`Query::eventually_consistent`] read for half the units where a stale read is harmless;
 //! - GSI queries order equal index sort keys by `(pk, sk)` in the SQLite adapter; DynamoDB
 //!   does not promise an order for ties, so callers make GSI sort keys unique (end them
 //!   with the item id) rather than rely on it.
