@@ -72,7 +72,7 @@ impl Query {
 
     /// A listed property (a deleted one is `not_found`).
     async fn property(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Property>, Error> {
-        let found = shared::properties::get(app(ctx), &id).await.gql()?;
+        let found = shared::properties::view(app(ctx), &id).await.gql()?;
         Ok(Some(property(&found, &app(ctx).photo_urls)?))
     }
 

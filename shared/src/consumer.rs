@@ -53,7 +53,18 @@ pub const MAX_RECEIVES: u32 = 3;
 /// not a queue). A message on its last receive that fails goes to the dead-letter queue, so
 /// its group's later messages are handled at once instead of following it there: a poison
 /// message holds its group up for its own receives only.
-pub async fn handle_batch<F, Fut, E>(batch: SqsEvent, mut handle: F) -> SqsBatchResponse
+pub async fn handle_batch<F, Fut, E>(batch: SqsEvent, handle: F) -> SqsBatchResponse
+where
+    F: FnMut(Event) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display + Transient,
+{
+    // The batch's capacity units go out as one EMF line when metrics are on.
+    crate::metrics::metered(handle_events(batch, handle)).await
+}
+
+/// [`handle_batch`] without the metering.
+async fn handle_events<F, Fut, E>(batch: SqsEvent, mut handle: F) -> SqsBatchResponse
 where
     F: FnMut(Event) -> Fut,
     Fut: Future<Output = Result<(), E>>,

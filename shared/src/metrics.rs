@@ -6,11 +6,14 @@
 //! Lines are written only in Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) or when
 //! `ROOST_METRICS=emf` asks for them; the local API and tests stay quiet unless asked.
 
+use std::future::Future;
 use std::io::Write;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
+
+use crate::store::capacity::{self, Capacity};
 
 /// The CloudWatch namespace of every metric here.
 pub const NAMESPACE: &str = "Roost";
@@ -32,6 +35,10 @@ pub enum Metric {
     OutboxOldestAgeSeconds,
     /// How long after its due time the most overdue deadline of a sweep was handled, in seconds.
     SweepLagSeconds,
+    /// DynamoDB read capacity units one request (or one SQS batch) consumed.
+    ReadCapacityUnits,
+    /// DynamoDB write capacity units one request (or one SQS batch) consumed.
+    WriteCapacityUnits,
 }
 
 impl Metric {
@@ -45,6 +52,8 @@ impl Metric {
             Metric::EmailsSent => "EmailsSent",
             Metric::OutboxOldestAgeSeconds => "OutboxOldestAgeSeconds",
             Metric::SweepLagSeconds => "SweepLagSeconds",
+            Metric::ReadCapacityUnits => "ReadCapacityUnits",
+            Metric::WriteCapacityUnits => "WriteCapacityUnits",
         }
     }
 
@@ -60,6 +69,27 @@ impl Metric {
 /// The EMF document of `values` at `at`, with no dimensions (one series per metric, which
 /// the alarms read), as one line of JSON.
 pub fn line(values: &[(Metric, f64)], at: DateTime<Utc>) -> String {
+    document(values, None, at)
+}
+
+/// The dimension the capacity metrics are split by: the function (one route each, mostly),
+/// which keeps the series few and tells what each route costs.
+pub const FUNCTION_DIMENSION: &str = "Function";
+
+/// The EMF document of the capacity `spent` by one request of `function`, as one line.
+pub fn capacity_line(function: &str, spent: Capacity, at: DateTime<Utc>) -> String {
+    document(
+        &[
+            (Metric::ReadCapacityUnits, spent.read),
+            (Metric::WriteCapacityUnits, spent.write),
+        ],
+        Some((FUNCTION_DIMENSION, function)),
+        at,
+    )
+}
+
+/// An EMF document of `values`, split by one `dimension` (name, value) or by none.
+fn document(values: &[(Metric, f64)], dimension: Option<(&str, &str)>, at: DateTime<Utc>) -> String {
     let definitions: Vec<Value> = values
         .iter()
         .map(|(metric, _)| json!({"Name": metric.name(), "Unit": metric.unit()}))
@@ -71,11 +101,14 @@ pub fn line(values: &[(Metric, f64)], at: DateTime<Utc>) -> String {
             "Timestamp": at.timestamp_millis(),
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [[]],
+                "Dimensions": [dimension.map(|(name, _)| vec![name]).unwrap_or_default()],
                 "Metrics": definitions,
             }],
         }),
     );
+    if let Some((name, value)) = dimension {
+        document.insert(name.to_owned(), json!(value));
+    }
     for (metric, value) in values {
         document.insert(metric.name().to_owned(), json!(value));
     }
@@ -100,6 +133,26 @@ pub fn record(values: &[(Metric, f64)], at: DateTime<Utc>) {
     line.push('\n');
     // A metric lost to a closed stdout is not worth failing a request for.
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
+}
+
+/// The function this process runs as (`AWS_LAMBDA_FUNCTION_NAME`), or `local`.
+fn function_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".to_owned()))
+}
+
+/// Runs `work` (one request, one SQS batch) and, when metrics are written, writes the DynamoDB
+/// capacity units its store calls consumed as one EMF line. With metrics off it only awaits
+/// `work`: no tally is opened, so the embedded store does not size items either.
+pub async fn metered<F: Future>(work: F) -> F::Output {
+    if !enabled() {
+        return work.await;
+    }
+    let (output, spent) = capacity::measure(work).await;
+    let mut line = capacity_line(function_name(), spent, Utc::now());
+    line.push('\n');
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    output
 }
 
 /// Counts one `metric` at `at`.
@@ -142,6 +195,29 @@ mod tests {
     }
 
     #[test]
+    fn a_capacity_line_is_split_by_function() {
+        let at: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().unwrap();
+        let spent = Capacity { read: 1.5, write: 4.0 };
+        let text = capacity_line("roost-CreateBooking", spent, at);
+        assert!(!text.contains('\n'));
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "Roost");
+        assert_eq!(directive["Dimensions"], json!([["Function"]]));
+        assert_eq!(
+            directive["Metrics"],
+            json!([
+                {"Name": "ReadCapacityUnits", "Unit": "Count"},
+                {"Name": "WriteCapacityUnits", "Unit": "Count"},
+            ])
+        );
+        // The dimension's value, like every metric's, sits at the top level.
+        assert_eq!(doc["Function"], "roost-CreateBooking");
+        assert_eq!(doc["ReadCapacityUnits"], 1.5);
+        assert_eq!(doc["WriteCapacityUnits"], 4.0);
+    }
+
+    #[test]
     fn every_metric_has_a_distinct_name_and_a_cloudwatch_unit() {
         let all = [
             Metric::BookingsCreated,
@@ -151,6 +227,8 @@ mod tests {
             Metric::EmailsSent,
             Metric::OutboxOldestAgeSeconds,
             Metric::SweepLagSeconds,
+            Metric::ReadCapacityUnits,
+            Metric::WriteCapacityUnits,
         ];
         let names: std::collections::HashSet<_> = all.iter().map(|m| m.name()).collect();
         assert_eq!(names.len(), all.len());

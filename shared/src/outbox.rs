@@ -263,6 +263,9 @@ mod tests {
         async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
             Ok(self.items.lock().unwrap().get(key).cloned())
         }
+        async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+            self.get(key).await
+        }
         async fn put(&self, item: Item, _condition: Condition) -> Result<(), StoreError> {
             self.items.lock().unwrap().insert(item.key.clone(), item);
             Ok(())

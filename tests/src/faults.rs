@@ -166,6 +166,9 @@ impl Store for FaultyStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.read(self.inner.get(key)).await
     }
+    async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.read(self.inner.get_eventual(key)).await
+    }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.write(self.inner.put(item, condition)).await
     }

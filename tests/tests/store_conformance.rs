@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration};
 use embedded::store::SqliteStore;
 use serde_json::{Value, json};
 use shared::clock::{Clock, ManualClock};
+use shared::store::capacity::{Capacity, measure};
 use shared::store::{
     Condition, Index, IndexKey, Item, Key, MAX_BATCH_GET_KEYS, MAX_TRANSACTION_ACTIONS, Page, Query, SortKeyRange,
     Store, StoreError, TxAction, Update,
@@ -88,6 +89,7 @@ macro_rules! conformance {
             concurrent_adds_all_apply,
             concurrent_set_adds_all_apply,
             scan_pages_through_the_live_items_of_one_kind,
+            small_items_cost_one_unit_per_call,
         );
     };
     (@cases $adapter:ident, $factory:path; $($case:ident),* $(,)?) => {
@@ -2078,4 +2080,34 @@ async fn scan_pages_through_the_live_items_of_one_kind(store: Arc<dyn Store>, cl
             Err(StoreError::InvalidRequest(_))
         ));
     }
+}
+
+/// The capacity units of calls on items far below 1 KB, as DynamoDB bills them (one unit per
+/// call, half for an eventually consistent read, one per key of a batch get).
+///
+/// moto reports fixed units rather than reckoning them, and only some of them match
+/// DynamoDB: it reports 0.5 for every GetItem (a strongly consistent one costs 1), 0.5 for
+/// every UpdateItem (1) and nothing for TransactWriteItems (2 per item), so those are checked
+/// on the SQLite adapter only (`embedded::store` tests); what moto reports like DynamoDB is
+/// checked here on both.
+async fn small_items_cost_one_unit_per_call(store: Arc<dyn Store>, _clock: Arc<ManualClock>) {
+    let p = unique();
+    let pk = format!("{p}#P");
+    let item = |sk: &str| Item::new(Key::new(&pk, sk), "thing", &json!({"name": "Ada", "n": 3})).unwrap();
+    let (put, spent) = measure(store.put(item("A"), Condition::Always)).await;
+    put.unwrap();
+    assert_eq!(spent, Capacity::write(1.0), "put");
+    store.put(item("B"), Condition::Absent).await.unwrap();
+    let (read, spent) = measure(store.get_eventual(&Key::new(&pk, "A"))).await;
+    assert!(read.unwrap().is_some());
+    assert_eq!(spent, Capacity::read(0.5), "eventually consistent get");
+    let (page, spent) = measure(store.query(Query::partition(Index::Table, &pk))).await;
+    assert_eq!(page.unwrap().items.len(), 2);
+    assert_eq!(spent, Capacity::read(1.0), "one query page of two small items");
+    let (found, spent) = measure(store.batch_get(&[Key::new(&pk, "A"), Key::new(&pk, "B")])).await;
+    assert_eq!(found.unwrap().len(), 2);
+    assert_eq!(spent, Capacity::read(2.0), "a batch get of two keys");
+    let (deleted, spent) = measure(store.delete(&Key::new(&pk, "B"), Condition::Always)).await;
+    deleted.unwrap();
+    assert_eq!(spent, Capacity::write(1.0), "delete");
 }

@@ -6,6 +6,10 @@
 //! ([`shared::store`]), which `tests/tests/store_conformance.rs` runs against this adapter
 //! and the DynamoDB one alike.
 //!
+//! Every call also reckons the capacity units DynamoDB would bill for it
+//! ([`shared::store::capacity`]) from the sizes of the items it touched, when a request's
+//! tally is open.
+//!
 //! JSON has no sets, so a string set is stored as its sorted array of members and the `sets`
 //! column (a JSON array) names the attributes that are sets. Without it a set could not be
 //! told from a list, and this adapter would accept set operations on lists (or a list equal
@@ -27,6 +31,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 use serde_json::{Map, Value};
 use shared::clock::Clock;
+use shared::store::capacity::{self, Capacity, Consistency, read_units, write_units};
 use shared::store::{
     Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, Update,
     validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
@@ -232,14 +237,11 @@ fn add_sets_column(conn: &mut Connection) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        validate_key(key)?;
-        let key = key.clone();
-        self.read(move |conn, now| {
-            Ok(load(conn, &key)?
-                .map(|stored| stored.item)
-                .filter(|item| item.is_live(now)))
-        })
-        .await
+        self.get_item(key, Consistency::Strong).await
+    }
+
+    async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.get_item(key, Consistency::Eventual).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
@@ -248,25 +250,35 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let keys = keys.to_vec();
-        self.read(move |conn, now| load_many(conn, &keys, now)).await
+        let measure = capacity::measuring();
+        let (items, spent) = self.read(move |conn, now| load_many(conn, &keys, now, measure)).await?;
+        capacity::record(spent);
+        Ok(items)
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         validate_item(&item)?;
         validate_condition(&condition)?;
-        self.run(move |conn, now| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let current = load(&tx, &item.key)?;
-            if !holds(&condition, current.as_ref(), now) {
-                return Err(StoreError::ConditionFailed);
-            }
-            // A put never makes sets (see the port's rules): its arrays are lists.
-            write(&tx, &Stored::without_sets(item))?;
-            tx.commit().map_err(unavailable)
-        })
-        .await
+        let measure = capacity::measuring();
+        let (result, spent) = self
+            .run(move |conn, now| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let current = load(&tx, &item.key)?;
+                // A put never makes sets (see the port's rules): its arrays are lists.
+                let new = Stored::without_sets(item);
+                let spent = write_cost(measure, current.as_ref(), Some(&new));
+                if !holds(&condition, current.as_ref(), now) {
+                    return Ok((Err(StoreError::ConditionFailed), spent));
+                }
+                write(&tx, &new)?;
+                tx.commit().map_err(unavailable)?;
+                Ok((Ok(()), spent))
+            })
+            .await?;
+        capacity::record(spent);
+        result
     }
 
     async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
@@ -274,40 +286,57 @@ impl Store for SqliteStore {
         validate_update(&update)?;
         validate_condition(&condition)?;
         let key = key.clone();
-        self.run(move |conn, now| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let current = load(&tx, &key)?;
-            let Some(current) =
-                current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
-            else {
-                return Err(StoreError::ConditionFailed);
-            };
-            let updated = apply_update(current, &update)?;
-            write(&tx, &updated)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(updated.item)
-        })
-        .await
+        let measure = capacity::measuring();
+        let (result, spent) = self
+            .run(move |conn, now| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let current = load(&tx, &key)?;
+                let Some(current) =
+                    current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
+                else {
+                    let spent = write_cost(measure, load(&tx, &key)?.as_ref(), None);
+                    return Ok((Err(StoreError::ConditionFailed), spent));
+                };
+                let before = if measure { billed_size(&current) } else { 0 };
+                let updated = apply_update(current, &update)?;
+                let spent = if measure {
+                    Capacity::write(write_units(before.max(billed_size(&updated))))
+                } else {
+                    Capacity::default()
+                };
+                write(&tx, &updated)?;
+                tx.commit().map_err(unavailable)?;
+                Ok((Ok(updated.item), spent))
+            })
+            .await?;
+        capacity::record(spent);
+        result
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         validate_key(key)?;
         validate_condition(&condition)?;
         let key = key.clone();
-        self.run(move |conn, now| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let current = load(&tx, &key)?;
-            if !holds(&condition, current.as_ref(), now) {
-                return Err(StoreError::ConditionFailed);
-            }
-            remove(&tx, &key)?;
-            tx.commit().map_err(unavailable)
-        })
-        .await
+        let measure = capacity::measuring();
+        let (result, spent) = self
+            .run(move |conn, now| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let current = load(&tx, &key)?;
+                let spent = write_cost(measure, current.as_ref(), None);
+                if !holds(&condition, current.as_ref(), now) {
+                    return Ok((Err(StoreError::ConditionFailed), spent));
+                }
+                remove(&tx, &key)?;
+                tx.commit().map_err(unavailable)?;
+                Ok((Ok(()), spent))
+            })
+            .await?;
+        capacity::record(spent);
+        result
     }
 
     async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
@@ -329,59 +358,90 @@ impl Store for SqliteStore {
                 }
             }
         }
-        self.run(move |conn, now| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            // Every action has its own key, so no action can change what another one's
-            // condition sees: checking them all against the state before the transaction,
-            // in order, finds the same first failure DynamoDB reports.
-            let mut writes = Vec::with_capacity(actions.len());
-            for (index, action) in actions.into_iter().enumerate() {
-                let failed = StoreError::TransactionConditionFailed { index };
-                let current = load(&tx, action.key())?;
-                match action {
-                    TxAction::Put { item, condition } => {
-                        if !holds(&condition, current.as_ref(), now) {
-                            return Err(failed);
+        let measure = capacity::measuring();
+        let (result, spent) = self
+            .run(move |conn, now| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                // Every action has its own key, so no action can change what another one's
+                // condition sees: checking them all against the state before the transaction,
+                // in order, finds the same first failure DynamoDB reports.
+                let mut writes = Vec::with_capacity(actions.len());
+                // A cancelled transaction is billed for the actions prepared up to the failing
+                // one (DynamoDB's docs give no finer breakdown).
+                let mut spent = Capacity::default();
+                for (index, action) in actions.into_iter().enumerate() {
+                    let failed = StoreError::TransactionConditionFailed { index };
+                    let current = load(&tx, action.key())?;
+                    match action {
+                        TxAction::Put { item, condition } => {
+                            let new = Stored::without_sets(item);
+                            spent += write_cost(measure, current.as_ref(), Some(&new)).transactional();
+                            if !holds(&condition, current.as_ref(), now) {
+                                return Ok((Err(failed), spent));
+                            }
+                            writes.push(Write::Put(new));
                         }
-                        writes.push(Write::Put(Stored::without_sets(item)));
-                    }
-                    TxAction::Update { update, condition, .. } => {
-                        let Some(current) =
-                            current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
-                        else {
-                            return Err(failed);
-                        };
-                        writes.push(Write::Put(apply_update(current, &update)?));
-                    }
-                    TxAction::Delete { key, condition } => {
-                        if !holds(&condition, current.as_ref(), now) {
-                            return Err(failed);
+                        TxAction::Update { update, condition, .. } => {
+                            let before = measure.then(|| current.as_ref().map(billed_size)).flatten();
+                            let Some(current) = current
+                                .filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
+                            else {
+                                let units = write_units(before.unwrap_or_default());
+                                spent += Capacity::write(units).transactional();
+                                return Ok((Err(failed), spent));
+                            };
+                            let updated = apply_update(current, &update)?;
+                            if measure {
+                                let larger = before.unwrap_or_default().max(billed_size(&updated));
+                                spent += Capacity::write(write_units(larger)).transactional();
+                            }
+                            writes.push(Write::Put(updated));
                         }
-                        writes.push(Write::Delete(key));
-                    }
-                    TxAction::Check { condition, .. } => {
-                        if !holds(&condition, current.as_ref(), now) {
-                            return Err(failed);
+                        TxAction::Delete { key, condition } => {
+                            spent += write_cost(measure, current.as_ref(), None).transactional();
+                            if !holds(&condition, current.as_ref(), now) {
+                                return Ok((Err(failed), spent));
+                            }
+                            writes.push(Write::Delete(key));
+                        }
+                        TxAction::Check { condition, .. } => {
+                            if measure {
+                                let size = current.as_ref().map(billed_size).unwrap_or_default();
+                                spent += Capacity::read(read_units(size, Consistency::Strong)).transactional();
+                            }
+                            if !holds(&condition, current.as_ref(), now) {
+                                return Ok((Err(failed), spent));
+                            }
                         }
                     }
                 }
-            }
-            for pending in &writes {
-                match pending {
-                    Write::Put(item) => write(&tx, item)?,
-                    Write::Delete(key) => remove(&tx, key)?,
+                for pending in &writes {
+                    match pending {
+                        Write::Put(item) => write(&tx, item)?,
+                        Write::Delete(key) => remove(&tx, key)?,
+                    }
                 }
-            }
-            // Returning early above drops `tx`, which rolls back.
-            tx.commit().map_err(unavailable)
-        })
-        .await
+                // Returning early above drops `tx`, which rolls back.
+                tx.commit().map_err(unavailable)?;
+                Ok((Ok(()), spent))
+            })
+            .await?;
+        capacity::record(spent);
+        result
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        self.read(move |conn, now| run_query(conn, &query, now)).await
+        let consistency = query.read_consistency();
+        let measure = capacity::measuring();
+        let (page, examined) = self
+            .read(move |conn, now| run_query(conn, &query, now, measure))
+            .await?;
+        if measure {
+            capacity::record(Capacity::read(read_units(examined, consistency)));
+        }
+        Ok(page)
     }
 
     async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
@@ -391,9 +451,54 @@ impl Store for SqliteStore {
             )));
         }
         let kind = kind.to_owned();
-        self.read(move |conn, now| run_scan(conn, &kind, start.as_ref(), limit, now))
-            .await
+        let measure = capacity::measuring();
+        let (page, examined) = self
+            .read(move |conn, now| run_scan(conn, &kind, start.as_ref(), limit, now, measure))
+            .await?;
+        if measure {
+            capacity::record(Capacity::read(read_units(examined, Consistency::Strong)));
+        }
+        Ok(page)
     }
+}
+
+impl SqliteStore {
+    /// The live item at `key`, and the read units of reading it with `consistency`.
+    async fn get_item(&self, key: &Key, consistency: Consistency) -> Result<Option<Item>, StoreError> {
+        validate_key(key)?;
+        let key = key.clone();
+        let measure = capacity::measuring();
+        let (item, size) = self
+            .read(move |conn, now| {
+                let stored = load(conn, &key)?;
+                // An expired item DynamoDB has not deleted yet is still read (and billed).
+                let size = measure.then(|| stored.as_ref().map(billed_size)).flatten();
+                Ok((stored.map(|stored| stored.item).filter(|item| item.is_live(now)), size))
+            })
+            .await?;
+        if measure {
+            capacity::record(Capacity::read(read_units(size.unwrap_or_default(), consistency)));
+        }
+        Ok(item)
+    }
+}
+
+/// The bytes DynamoDB would bill for `stored` (its sets as sets).
+fn billed_size(stored: &Stored) -> usize {
+    capacity::item_size(&stored.item, |name| stored.sets.contains(name))
+}
+
+/// The write units of replacing `before` with `after` (either may be absent): by the larger of
+/// the two, as DynamoDB bills; nothing when no tally is open.
+fn write_cost(measure: bool, before: Option<&Stored>, after: Option<&Stored>) -> Capacity {
+    if !measure {
+        return Capacity::default();
+    }
+    let larger = before
+        .map(billed_size)
+        .unwrap_or_default()
+        .max(after.map(billed_size).unwrap_or_default());
+    Capacity::write(write_units(larger))
 }
 
 /// One page of a scan for `kind`, in primary-key order, resuming after `start`.
@@ -403,7 +508,8 @@ fn run_scan(
     start: Option<&ResumeKey>,
     limit: u32,
     now: i64,
-) -> Result<Page, StoreError> {
+    measure: bool,
+) -> Result<(Page, usize), StoreError> {
     let (pk, sk) = match start {
         Some(start) => match (start.0.get("pk"), start.0.get("sk")) {
             (Some(pk), Some(sk)) => (pk.clone(), sk.clone()),
@@ -420,10 +526,18 @@ fn run_scan(
         .collect::<Result<Vec<Row>, _>>()
         .map_err(unavailable)?;
     let more = rows.len() > limit as usize;
+    let mut bytes = 0;
     let examined = rows
         .into_iter()
         .take(limit as usize)
-        .map(|row| into_stored(row).map(|stored| stored.item))
+        .map(|row| {
+            into_stored(row).map(|stored| {
+                if measure {
+                    bytes += billed_size(&stored);
+                }
+                stored.item
+            })
+        })
         .collect::<Result<Vec<Item>, _>>()?;
     let next = if more {
         examined.last().map(|item| resume_key(Index::Table, item))
@@ -431,7 +545,7 @@ fn run_scan(
         None
     };
     let items = examined.into_iter().filter(|item| item.is_live(now)).collect();
-    Ok(Page { items, next })
+    Ok((Page { items, next }, bytes))
 }
 
 /// A write of a transaction, held back until every condition has been checked.
@@ -473,8 +587,9 @@ fn load(conn: &Connection, key: &Key) -> Result<Option<Stored>, StoreError> {
 }
 
 /// The live items at `keys` (distinct, at least one), in the order of `keys`, in one statement
-/// that looks each key up on the primary key.
-fn load_many(conn: &Connection, keys: &[Key], now: i64) -> Result<Vec<Item>, StoreError> {
+/// that looks each key up on the primary key; and, when `measure`, the read units of reading
+/// each key as its own strongly consistent get (what BatchGetItem bills).
+fn load_many(conn: &Connection, keys: &[Key], now: i64, measure: bool) -> Result<(Vec<Item>, Capacity), StoreError> {
     // Not cached: the text differs with each number of keys, up to a hundred of them.
     let mut statement = conn.prepare(&load_many_sql(keys.len())).map_err(unavailable)?;
     let values = keys.iter().flat_map(|key| [&key.pk, &key.sk]);
@@ -482,15 +597,24 @@ fn load_many(conn: &Connection, keys: &[Key], now: i64) -> Result<Vec<Item>, Sto
         .query_map(params_from_iter(values), read_row)
         .map_err(unavailable)?
         .map(|row| {
-            let item = into_stored(row.map_err(unavailable)?)?.item;
-            Ok((item.key.clone(), item))
+            let stored = into_stored(row.map_err(unavailable)?)?;
+            let size = if measure { billed_size(&stored) } else { 0 };
+            Ok((stored.item.key.clone(), (stored.item, size)))
         })
-        .collect::<Result<HashMap<Key, Item>, StoreError>>()?;
-    Ok(keys
-        .iter()
-        .filter_map(|key| found.remove(key))
-        .filter(|item| item.is_live(now))
-        .collect())
+        .collect::<Result<HashMap<Key, (Item, usize)>, StoreError>>()?;
+    let mut spent = Capacity::default();
+    let mut items = Vec::with_capacity(found.len());
+    for key in keys {
+        let found = found.remove(key);
+        if measure {
+            let size = found.as_ref().map_or(0, |(_, size)| *size);
+            spent += Capacity::read(read_units(size, Consistency::Strong));
+        }
+        if let Some((item, _)) = found.filter(|(item, _)| item.is_live(now)) {
+            items.push(item);
+        }
+    }
+    Ok((items, spent))
 }
 
 /// The statement of [`load_many`] for `count` keys, bound as `pk, sk` pairs.
@@ -800,7 +924,9 @@ fn index_columns(index: Index) -> (&'static str, &'static str) {
     }
 }
 
-fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, StoreError> {
+/// One page of `query`, and (when `measure`) the bytes of the items it examined, which its
+/// read units are reckoned from.
+fn run_query(conn: &Connection, query: &Query, now: i64, measure: bool) -> Result<(Page, usize), StoreError> {
     if !(1..=MAX_QUERY_LIMIT).contains(&query.limit) {
         return Err(StoreError::InvalidRequest(format!(
             "a query examines 1..={MAX_QUERY_LIMIT} items, not {}",
@@ -906,13 +1032,21 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, StoreEr
     let rows = statement
         .query_map(params_from_iter(values), read_query_row)
         .map_err(unavailable)?
-        .collect::<Result<Vec<(Row, bool)>, _>>()
+        .collect::<Result<Vec<(Row, bool, usize)>, _>>()
         .map_err(unavailable)?;
     let more = rows.len() > query.limit as usize;
+    let mut bytes = 0;
     let examined = rows
         .into_iter()
         .take(query.limit as usize)
-        .map(|(row, kept)| into_stored(row).map(|stored| (stored.item, kept)))
+        .map(|(row, kept, left_out_bytes)| {
+            into_stored(row).map(|stored| {
+                if measure {
+                    bytes += billed_size(&stored) + left_out_bytes;
+                }
+                (stored.item, kept)
+            })
+        })
         .collect::<Result<Vec<(Item, bool)>, _>>()?;
     // The resume key is the last item examined even when it has expired or was left out, so
     // that the next page starts after it (DynamoDB's LastEvaluatedKey does the same).
@@ -926,16 +1060,18 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, StoreEr
         .filter(|(item, kept)| *kept && item.is_live(now))
         .map(|(item, _)| item)
         .collect();
-    Ok(Page { items, next })
+    Ok((Page { items, next }, bytes))
 }
 
 /// Reads a query row: [`COLUMNS`], then whether the query's exclusion keeps it. A row left
-/// out is read for its keys only.
-fn read_query_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, bool)> {
+/// out is read for its keys only, with the length of its attributes' JSON text standing in
+/// for their size (DynamoDB bills filtered items as read).
+fn read_query_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, bool, usize)> {
     let kept: bool = row.get(11)?;
     if kept {
-        return Ok((read_row(row)?, true));
+        return Ok((read_row(row)?, true, 0));
     }
+    let left_out_bytes = text(row, 9)?.len();
     Ok((
         Row {
             pk: row.get(0)?,
@@ -949,6 +1085,7 @@ fn read_query_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, bool)> {
             sets: Ok(BTreeSet::new()),
         },
         false,
+        left_out_bytes,
     ))
 }
 
@@ -1055,6 +1192,92 @@ mod tests {
         assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
         assert_eq!(prefix_end("\u{10FFFF}"), None);
         assert_eq!(prefix_end(""), None);
+    }
+
+    /// What each call of `calls` on a fresh store costs, in capacity units.
+    async fn spent<F, Fut>(store: &SqliteStore, call: F) -> Capacity
+    where
+        F: FnOnce(SqliteStore) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        capacity::measure(call(store.clone())).await.1
+    }
+
+    #[tokio::test]
+    async fn calls_reckon_the_capacity_units_dynamodb_bills() {
+        let store = SqliteStore::open_temporary(clock()).unwrap();
+        let big = Item::new(
+            Key::new("P", "big"),
+            "thing",
+            &serde_json::json!({ "text": "x".repeat(5000) }),
+        )
+        .unwrap();
+        let write = |units| Capacity::write(units);
+        let read = |units| Capacity::read(units);
+        let put = |item: Item| move |s: SqliteStore| async move { s.put(item, Condition::Always).await.unwrap() };
+        assert_eq!(spent(&store, put(item("P", "small"))).await, write(1.0));
+        assert_eq!(spent(&store, put(big.clone())).await, write(5.0), "5,0xx bytes: 5 KB");
+        let get = |sk: &'static str| {
+            move |s: SqliteStore| async move { s.get(&Key::new("P", sk)).await.unwrap().map(drop).unwrap_or(()) }
+        };
+        assert_eq!(spent(&store, get("big")).await, read(2.0), "over 4 KB: 2 units");
+        assert_eq!(spent(&store, get("none")).await, read(1.0), "a miss costs a unit");
+        let eventual = spent(&store, |s| async move {
+            s.get_eventual(&big.key).await.unwrap().map(drop).unwrap_or(())
+        })
+        .await;
+        assert_eq!(eventual, read(1.0), "half of 2");
+        // A query page rounds the sum of its items up once: 5,0xx + 2x bytes is 2 units.
+        let query = spent(&store, |s| async move {
+            s.query(Query::partition(Index::Table, "P")).await.unwrap();
+        })
+        .await;
+        assert_eq!(query, read(2.0));
+        let batch = spent(&store, |s| async move {
+            s.batch_get(&[Key::new("P", "small"), Key::new("P", "big"), Key::new("P", "none")])
+                .await
+                .unwrap();
+        })
+        .await;
+        assert_eq!(batch, read(1.0 + 2.0 + 1.0), "per key");
+        // A failed condition still costs the write; an update costs the larger of before and after.
+        let refused = spent(&store, |s| async move {
+            let refused = s.put(item("P", "small"), Condition::Absent).await;
+            assert_eq!(refused, Err(StoreError::ConditionFailed));
+        })
+        .await;
+        assert_eq!(refused, write(1.0));
+        let shrunk = spent(&store, |s| async move {
+            s.update(&Key::new("P", "big"), Update::new().remove("text"), Condition::Always)
+                .await
+                .unwrap();
+        })
+        .await;
+        assert_eq!(shrunk, write(5.0));
+        // A transaction costs double: 2 per KB written, 2 per 4 KB checked.
+        let transaction = spent(&store, |s| async move {
+            s.transact(vec![
+                TxAction::Put {
+                    item: item("P", "new"),
+                    condition: Condition::Absent,
+                },
+                TxAction::Delete {
+                    key: Key::new("P", "big"),
+                    condition: Condition::Exists,
+                },
+                TxAction::Check {
+                    key: Key::new("P", "small"),
+                    condition: Condition::Exists,
+                },
+            ])
+            .await
+            .unwrap();
+        })
+        .await;
+        assert_eq!(transaction, Capacity { read: 2.0, write: 4.0 });
+        // Outside a tally nothing is reckoned, and nothing fails.
+        assert!(!capacity::measuring());
+        store.get(&Key::new("P", "new")).await.unwrap();
     }
 
     #[test]

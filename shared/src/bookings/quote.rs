@@ -26,7 +26,8 @@ pub async fn quote(app: &App, property_id: &str, query: QuoteQuery<'_>) -> Resul
                 .map_err(|_| ApiError::bad_request("guests must be an integer"))?,
         ),
     };
-    let property = properties::get(app, property_id).await?;
+    // A quote commits to nothing: the booking checks again, consistently.
+    let property = properties::view(app, property_id).await?;
     properties::listing::ensure_bookable(app, &property).await?;
     let wanted = request::check(&property, check_in, check_out, guests, app.clock.now(), Problems::new())?;
     if let Some(date) = calendar::first_taken(app, &property.id, &wanted.stay).await? {

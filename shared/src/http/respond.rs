@@ -93,7 +93,8 @@ where
     let path = req.uri().path().to_owned();
     let caching = super::caching::Conditions::of(&method, &path, req.headers());
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
-    let result = handler(req).instrument(span.clone()).await;
+    // The request's capacity units go out as one EMF line when metrics are on.
+    let result = crate::metrics::metered(handler(req).instrument(span.clone())).await;
     let response = match result {
         Ok(response) => response,
         Err(err) => {

@@ -249,7 +249,7 @@ pub async fn calendar(
 ) -> Result<Calendar, ApiError> {
     let from = query_date("from", from)?;
     let to = query_date("to", to)?;
-    let property = super::get(app, property_id).await?;
+    let property = super::view(app, property_id).await?;
     let from = match from {
         Some(from) => from,
         None => today(app, &property)?,

@@ -20,16 +20,30 @@ use crate::auth::{Principal, Role};
 use crate::error::{ApiError, Problems};
 use crate::idempotency::{self, Begin, StoredAnswer};
 use crate::store::keys::{self};
-use crate::store::{Condition, Index, Query, StoreError, TxAction, Update};
+use crate::store::{Condition, Consistency, Index, Query, StoreError, TxAction, Update};
 
 const NOT_FOUND: ApiError = ApiError::NotFound("property not found");
 
 /// Reads a live (not deleted) property.
 pub async fn find(app: &App, property_id: &str) -> Result<Option<(Property, u64)>, ApiError> {
+    find_with(app, property_id, Consistency::Strong).await
+}
+
+/// Reads a live property read with `consistency`.
+async fn find_with(
+    app: &App,
+    property_id: &str,
+    consistency: Consistency,
+) -> Result<Option<(Property, u64)>, ApiError> {
     if ulid::Ulid::from_string(property_id).is_err() {
         return Ok(None);
     }
-    let Some(item) = app.store.get(&keys::property(property_id)).await? else {
+    let key = keys::property(property_id);
+    let found = match consistency {
+        Consistency::Strong => app.store.get(&key).await?,
+        Consistency::Eventual => app.store.get_eventual(&key).await?,
+    };
+    let Some(item) = found else {
         return Ok(None);
     };
     let property: Property = item.record()?;
@@ -39,6 +53,17 @@ pub async fn find(app: &App, property_id: &str) -> Result<Option<(Property, u64)
 /// A live property, or `404`.
 pub async fn get(app: &App, property_id: &str) -> Result<Property, ApiError> {
     find(app, property_id).await?.map(|(p, _)| p).ok_or(NOT_FOUND)
+}
+
+/// A live property for a public view (its page, a quote, its calendar), or `404`. Read
+/// eventually consistent: a listing a second out of date is harmless there (a booking reads
+/// it again, strongly, and its transaction checks what matters), and it costs half the read
+/// units of [`get`], which every path that writes uses.
+pub async fn view(app: &App, property_id: &str) -> Result<Property, ApiError> {
+    find_with(app, property_id, Consistency::Eventual)
+        .await?
+        .map(|(p, _)| p)
+        .ok_or(NOT_FOUND)
 }
 
 /// A live property the principal hosts: `404` if absent, `403` if someone else's.

@@ -38,6 +38,10 @@ impl Store for CountingStore {
         self.count();
         self.inner.get(key).await
     }
+    async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.count();
+        self.inner.get_eventual(key).await
+    }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.count();
         self.inner.put(item, condition).await

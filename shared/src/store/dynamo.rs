@@ -22,15 +22,17 @@ use aws_sdk_dynamodb::client::Waiters as _;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
-    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem, Update as DynamoUpdate,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnConsumedCapacity, ReturnValue,
+    ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem, Update as DynamoUpdate,
 };
 use serde_json::{Map, Value};
 
+use super::capacity::{self, Capacity};
 use super::{
-    Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, Update,
-    string_set, validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
+    Condition, Consistency, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError,
+    TxAction, Update, string_set, validate_attributes, validate_batch_get, validate_transaction,
+    validate_update_attributes,
 };
 use crate::clock::Clock;
 
@@ -100,23 +102,13 @@ impl DynamoStore {
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        validate_key(key)?;
         // Strongly consistent: callers read, decide, then write under a version condition, and
         // a stale read would only turn into a needless condition failure.
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_map(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_sdk_error)?;
-        let Some(attributes) = output.item else {
-            return Ok(None);
-        };
-        let item = item_from_attributes(attributes)?;
-        Ok(item.is_live(self.now()).then_some(item))
+        self.get_item(key, Consistency::Strong).await
+    }
+
+    async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.get_item(key, Consistency::Eventual).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
@@ -142,9 +134,11 @@ impl Store for DynamoStore {
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(map_sdk_error)?;
+            record_consumed_all(output.consumed_capacity(), Spent::Read);
             let items = output
                 .responses
                 .and_then(|mut responses| responses.remove(&self.table))
@@ -181,16 +175,19 @@ impl Store for DynamoStore {
         let mut expr = Expr::new(self.now());
         let condition = expr.condition(&condition, false)?;
         let attributes = item_to_attributes(item)?;
-        self.client
+        let output = self
+            .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attributes))
             .set_condition_expression(condition)
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(map_sdk_error)?;
+        record_consumed(output.consumed_capacity(), Spent::Write);
         Ok(())
     }
 
@@ -209,9 +206,11 @@ impl Store for DynamoStore {
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
             .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(map_sdk_error)?;
+        record_consumed(output.consumed_capacity(), Spent::Write);
         match output.attributes {
             Some(attributes) => item_from_attributes(attributes),
             None => Err(StoreError::Unavailable(
@@ -224,16 +223,19 @@ impl Store for DynamoStore {
         validate_key(key)?;
         let mut expr = Expr::new(self.now());
         let condition = expr.condition(&condition, false)?;
-        self.client
+        let output = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key_map(key)))
             .set_condition_expression(condition)
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(map_sdk_error)?;
+        record_consumed(output.consumed_capacity(), Spent::Write);
         Ok(())
     }
 
@@ -244,12 +246,15 @@ impl Store for DynamoStore {
         for action in actions {
             items.push(self.transact_item(action, now)?);
         }
-        self.client
+        let output = self
+            .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(map_transaction_error)?;
+        record_consumed_all(output.consumed_capacity(), Spent::Write);
         Ok(())
     }
 
@@ -260,6 +265,7 @@ impl Store for DynamoStore {
                 query.limit
             )));
         }
+        let consistency = query.read_consistency();
         let (index_name, pk_name, sk_name) = match query.index {
             Index::Table => (None, PK, SK),
             Index::Gsi1 => (Some(GSI1), GSI1_PK, GSI1_SK),
@@ -331,11 +337,13 @@ impl Store for DynamoStore {
             .limit(i32::try_from(query.limit).unwrap_or(i32::MAX))
             .scan_index_forward(!query.descending)
             .set_exclusive_start_key(start)
-            // GSIs only offer eventual consistency; the table can do better for the same call.
-            .set_consistent_read(index_name.is_none().then_some(true))
+            // GSIs only offer eventual consistency (and refuse to be asked for more).
+            .set_consistent_read((consistency == Consistency::Strong).then_some(true))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(map_sdk_error)?;
+        record_consumed(output.consumed_capacity(), Spent::Read);
         page(output.items, output.last_evaluated_key)
     }
 
@@ -366,14 +374,37 @@ impl Store for DynamoStore {
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(map_sdk_error)?;
+        record_consumed(output.consumed_capacity(), Spent::Read);
         page(output.items, output.last_evaluated_key)
     }
 }
 
 impl DynamoStore {
+    /// The live item at `key`, read with `consistency`.
+    async fn get_item(&self, key: &Key, consistency: Consistency) -> Result<Option<Item>, StoreError> {
+        validate_key(key)?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_map(key)))
+            .consistent_read(consistency == Consistency::Strong)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(map_sdk_error)?;
+        record_consumed(output.consumed_capacity(), Spent::Read);
+        let Some(attributes) = output.item else {
+            return Ok(None);
+        };
+        let item = item_from_attributes(attributes)?;
+        Ok(item.is_live(self.now()).then_some(item))
+    }
+
     /// One action of a TransactWriteItems call, with its own expression maps.
     fn transact_item(&self, action: TxAction, now: i64) -> Result<TransactWriteItem, StoreError> {
         let mut expr = Expr::new(now);
@@ -997,6 +1028,37 @@ fn resume_key(last: HashMap<String, AttributeValue>) -> Result<ResumeKey, StoreE
         })
         .collect::<Result<_, _>>()
         .map(ResumeKey)
+}
+
+/// What a call's `CapacityUnits` are when DynamoDB does not split them into read and write.
+#[derive(Clone, Copy)]
+enum Spent {
+    Read,
+    Write,
+}
+
+/// Adds what DynamoDB reports a call consumed to the request's tally. A failed call reports
+/// nothing (the error carries no `ConsumedCapacity`), though DynamoDB bills a failed
+/// conditional write: the tally misses those, which the embedded adapter counts.
+fn record_consumed(consumed: Option<&ConsumedCapacity>, spent: Spent) {
+    let Some(consumed) = consumed else { return };
+    let split = (consumed.read_capacity_units(), consumed.write_capacity_units());
+    let units = match (split, spent) {
+        ((None, None), Spent::Read) => Capacity::read(consumed.capacity_units().unwrap_or_default()),
+        ((None, None), Spent::Write) => Capacity::write(consumed.capacity_units().unwrap_or_default()),
+        ((read, write), _) => Capacity {
+            read: read.unwrap_or_default(),
+            write: write.unwrap_or_default(),
+        },
+    };
+    capacity::record(units);
+}
+
+/// [`record_consumed`] for a call that reports per table (BatchGetItem, TransactWriteItems).
+fn record_consumed_all(consumed: &[ConsumedCapacity], spent: Spent) {
+    for table in consumed {
+        record_consumed(Some(table), spent);
+    }
 }
 
 fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {

@@ -28,10 +28,15 @@
 //!   `remove`, `add`, `add_to_set` and `delete_from_set`), a query `limit` outside 1..=1000, a
 //!   `batch_get` of more than [`MAX_BATCH_GET_KEYS`] keys or with one key twice; an inverted
 //!   `Between` returns an empty page;
+//! - every call adds the DynamoDB capacity units it consumed to the request's tally
+//!   ([`capacity`]): the DynamoDB adapter what DynamoDB reports, the SQLite one what DynamoDB's
+//!   rules make of the sizes of the items it touched; `get_eventual` and
+//!   [`Query::eventually_consistent`] read for half the units where a stale read is harmless;
 //! - GSI queries order equal index sort keys by `(pk, sk)` in the SQLite adapter; DynamoDB
 //!   does not promise an order for ties, so callers make GSI sort keys unique (end them
 //!   with the item id) rather than rely on it.
 
+pub mod capacity;
 pub mod counting;
 pub mod dynamo;
 pub mod keys;
@@ -43,6 +48,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
+
+pub use capacity::{Capacity, Consistency};
 
 /// Most actions one transaction may hold (DynamoDB's limit).
 pub const MAX_TRANSACTION_ACTIONS: usize = 100;
@@ -383,6 +390,8 @@ pub struct Query {
     /// Items to leave out after they were examined (they count against `limit`, and the
     /// resume key may be one of them), as DynamoDB's `FilterExpression` does.
     pub without: Option<SetExclusion>,
+    /// How fresh the page must be on the table (a GSI is always eventually consistent).
+    pub consistency: Consistency,
 }
 
 /// Leaves out the items whose string set `attribute` holds any of `values`.
@@ -422,6 +431,22 @@ impl Query {
             start: None,
             descending: false,
             without: None,
+            consistency: Consistency::Strong,
+        }
+    }
+
+    /// Lets the page miss writes of the last second or so, for half the read units: for pages
+    /// where a stale answer is harmless (public listings), never before a conditional write.
+    pub fn eventually_consistent(mut self) -> Self {
+        self.consistency = Consistency::Eventual;
+        self
+    }
+
+    /// The consistency the page is read with: a GSI offers only eventual consistency.
+    pub fn read_consistency(&self) -> Consistency {
+        match self.index {
+            Index::Table => self.consistency,
+            Index::Gsi1 | Index::Gsi2 => Consistency::Eventual,
         }
     }
 
@@ -518,8 +543,12 @@ impl StoreError {
 /// The store port.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// The live item at `key`, if any.
+    /// The live item at `key`, if any (strongly consistent: it sees every acknowledged write).
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+    /// Like [`Store::get`], but it may miss writes of the last second or so, for half the read
+    /// units: for views where a stale answer is harmless (a public property page), never to
+    /// decide a write. Decorators must pass it on as such.
+    async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError>;
     /// Writes the whole item if `condition` holds.
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
     /// Changes the live item at `key` if `condition` holds; returns the item as written.

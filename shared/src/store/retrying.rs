@@ -198,6 +198,9 @@ impl Store for RetryingStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         with_retries(Safe::Read, || self.inner.get(key)).await
     }
+    async fn get_eventual(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        with_retries(Safe::Read, || self.inner.get_eventual(key)).await
+    }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.write(
             || self.inner.put(item.clone(), condition.clone()),
