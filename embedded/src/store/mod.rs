@@ -259,26 +259,18 @@ impl Store for SqliteStore {
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         validate_item(&item)?;
         validate_condition(&condition)?;
-        let measure = capacity::measuring();
-        let (result, spent) = self
-            .run(move |conn, now| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(unavailable)?;
-                let current = load(&tx, &item.key)?;
-                // A put never makes sets (see the port's rules): its arrays are lists.
-                let new = Stored::without_sets(item);
-                let spent = write_cost(measure, current.as_ref(), Some(&new));
-                if !holds(&condition, current.as_ref(), now) {
-                    return Ok((Err(StoreError::ConditionFailed), spent));
-                }
-                write(&tx, &new)?;
-                tx.commit().map_err(unavailable)?;
-                Ok((Ok(()), spent))
-            })
-            .await?;
-        capacity::record(spent);
-        result
+        self.measured_write(move |tx, now, measure| {
+            let current = load(tx, &item.key)?;
+            // A put never makes sets (see the port's rules): its arrays are lists.
+            let new = Stored::without_sets(item);
+            let spent = write_cost(measure, current.as_ref(), Some(&new));
+            if !holds(&condition, current.as_ref(), now) {
+                return Ok((Err(StoreError::ConditionFailed), spent));
+            }
+            write(tx, &new)?;
+            Ok((Ok(()), spent))
+        })
+        .await
     }
 
     async fn update(&self, key: &Key, update: Update, condition: Condition) -> Result<Item, StoreError> {
@@ -286,57 +278,51 @@ impl Store for SqliteStore {
         validate_update(&update)?;
         validate_condition(&condition)?;
         let key = key.clone();
-        let measure = capacity::measuring();
-        let (result, spent) = self
-            .run(move |conn, now| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(unavailable)?;
-                let current = load(&tx, &key)?;
-                let Some(current) =
-                    current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
-                else {
-                    let spent = write_cost(measure, load(&tx, &key)?.as_ref(), None);
-                    return Ok((Err(StoreError::ConditionFailed), spent));
-                };
-                let before = if measure { billed_size(&current) } else { 0 };
-                let updated = apply_update(current, &update)?;
+        self.measured_write(move |tx, now, measure| {
+            let current = load(tx, &key)?;
+            // Sized before the condition takes it, so a failed update is billed without a
+            // second read.
+            let before = if measure {
+                current.as_ref().map_or(0, billed_size)
+            } else {
+                0
+            };
+            let Some(current) =
+                current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
+            else {
                 let spent = if measure {
-                    Capacity::write(write_units(before.max(billed_size(&updated))))
+                    Capacity::write(write_units(before))
                 } else {
                     Capacity::default()
                 };
-                write(&tx, &updated)?;
-                tx.commit().map_err(unavailable)?;
-                Ok((Ok(updated.item), spent))
-            })
-            .await?;
-        capacity::record(spent);
-        result
+                return Ok((Err(StoreError::ConditionFailed), spent));
+            };
+            let updated = apply_update(current, &update)?;
+            let spent = if measure {
+                Capacity::write(write_units(before.max(billed_size(&updated))))
+            } else {
+                Capacity::default()
+            };
+            write(tx, &updated)?;
+            Ok((Ok(updated.item), spent))
+        })
+        .await
     }
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         validate_key(key)?;
         validate_condition(&condition)?;
         let key = key.clone();
-        let measure = capacity::measuring();
-        let (result, spent) = self
-            .run(move |conn, now| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(unavailable)?;
-                let current = load(&tx, &key)?;
-                let spent = write_cost(measure, current.as_ref(), None);
-                if !holds(&condition, current.as_ref(), now) {
-                    return Ok((Err(StoreError::ConditionFailed), spent));
-                }
-                remove(&tx, &key)?;
-                tx.commit().map_err(unavailable)?;
-                Ok((Ok(()), spent))
-            })
-            .await?;
-        capacity::record(spent);
-        result
+        self.measured_write(move |tx, now, measure| {
+            let current = load(tx, &key)?;
+            let spent = write_cost(measure, current.as_ref(), None);
+            if !holds(&condition, current.as_ref(), now) {
+                return Ok((Err(StoreError::ConditionFailed), spent));
+            }
+            remove(tx, &key)?;
+            Ok((Ok(()), spent))
+        })
+        .await
     }
 
     async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
@@ -358,78 +344,69 @@ impl Store for SqliteStore {
                 }
             }
         }
-        let measure = capacity::measuring();
-        let (result, spent) = self
-            .run(move |conn, now| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(unavailable)?;
-                // Every action has its own key, so no action can change what another one's
-                // condition sees: checking them all against the state before the transaction,
-                // in order, finds the same first failure DynamoDB reports.
-                let mut writes = Vec::with_capacity(actions.len());
-                // A cancelled transaction is billed for the actions prepared up to the failing
-                // one (DynamoDB's docs give no finer breakdown).
-                let mut spent = Capacity::default();
-                for (index, action) in actions.into_iter().enumerate() {
-                    let failed = StoreError::TransactionConditionFailed { index };
-                    let current = load(&tx, action.key())?;
-                    match action {
-                        TxAction::Put { item, condition } => {
-                            let new = Stored::without_sets(item);
-                            spent += write_cost(measure, current.as_ref(), Some(&new)).transactional();
-                            if !holds(&condition, current.as_ref(), now) {
-                                return Ok((Err(failed), spent));
-                            }
-                            writes.push(Write::Put(new));
+        self.measured_write(move |tx, now, measure| {
+            // Every action has its own key, so no action can change what another one's
+            // condition sees: checking them all against the state before the transaction,
+            // in order, finds the same first failure DynamoDB reports.
+            let mut writes = Vec::with_capacity(actions.len());
+            // A cancelled transaction is billed for the actions prepared up to the failing
+            // one (DynamoDB's docs give no finer breakdown).
+            let mut spent = Capacity::default();
+            for (index, action) in actions.into_iter().enumerate() {
+                let failed = StoreError::TransactionConditionFailed { index };
+                let current = load(tx, action.key())?;
+                match action {
+                    TxAction::Put { item, condition } => {
+                        let new = Stored::without_sets(item);
+                        spent += write_cost(measure, current.as_ref(), Some(&new)).transactional();
+                        if !holds(&condition, current.as_ref(), now) {
+                            return Ok((Err(failed), spent));
                         }
-                        TxAction::Update { update, condition, .. } => {
-                            let before = measure.then(|| current.as_ref().map(billed_size)).flatten();
-                            let Some(current) = current
-                                .filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
-                            else {
-                                let units = write_units(before.unwrap_or_default());
-                                spent += Capacity::write(units).transactional();
-                                return Ok((Err(failed), spent));
-                            };
-                            let updated = apply_update(current, &update)?;
-                            if measure {
-                                let larger = before.unwrap_or_default().max(billed_size(&updated));
-                                spent += Capacity::write(write_units(larger)).transactional();
-                            }
-                            writes.push(Write::Put(updated));
+                        writes.push(Write::Put(new));
+                    }
+                    TxAction::Update { update, condition, .. } => {
+                        let before = measure.then(|| current.as_ref().map(billed_size)).flatten();
+                        let Some(current) =
+                            current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
+                        else {
+                            let units = write_units(before.unwrap_or_default());
+                            spent += Capacity::write(units).transactional();
+                            return Ok((Err(failed), spent));
+                        };
+                        let updated = apply_update(current, &update)?;
+                        if measure {
+                            let larger = before.unwrap_or_default().max(billed_size(&updated));
+                            spent += Capacity::write(write_units(larger)).transactional();
                         }
-                        TxAction::Delete { key, condition } => {
-                            spent += write_cost(measure, current.as_ref(), None).transactional();
-                            if !holds(&condition, current.as_ref(), now) {
-                                return Ok((Err(failed), spent));
-                            }
-                            writes.push(Write::Delete(key));
+                        writes.push(Write::Put(updated));
+                    }
+                    TxAction::Delete { key, condition } => {
+                        spent += write_cost(measure, current.as_ref(), None).transactional();
+                        if !holds(&condition, current.as_ref(), now) {
+                            return Ok((Err(failed), spent));
                         }
-                        TxAction::Check { condition, .. } => {
-                            if measure {
-                                let size = current.as_ref().map(billed_size).unwrap_or_default();
-                                spent += Capacity::read(read_units(size, Consistency::Strong)).transactional();
-                            }
-                            if !holds(&condition, current.as_ref(), now) {
-                                return Ok((Err(failed), spent));
-                            }
+                        writes.push(Write::Delete(key));
+                    }
+                    TxAction::Check { condition, .. } => {
+                        if measure {
+                            let size = current.as_ref().map(billed_size).unwrap_or_default();
+                            spent += Capacity::read(read_units(size, Consistency::Strong)).transactional();
+                        }
+                        if !holds(&condition, current.as_ref(), now) {
+                            return Ok((Err(failed), spent));
                         }
                     }
                 }
-                for pending in &writes {
-                    match pending {
-                        Write::Put(item) => write(&tx, item)?,
-                        Write::Delete(key) => remove(&tx, key)?,
-                    }
+            }
+            for pending in &writes {
+                match pending {
+                    Write::Put(item) => write(tx, item)?,
+                    Write::Delete(key) => remove(tx, key)?,
                 }
-                // Returning early above drops `tx`, which rolls back.
-                tx.commit().map_err(unavailable)?;
-                Ok((Ok(()), spent))
-            })
-            .await?;
-        capacity::record(spent);
-        result
+            }
+            Ok((Ok(()), spent))
+        })
+        .await
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
@@ -463,6 +440,33 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Runs `work` in an immediate transaction, committed only when its outcome is `Ok` (an
+    /// error or a failed condition rolls back), then adds the units it reckoned to the
+    /// request's tally. `work` is told whether a tally is open (sizing items costs time).
+    async fn measured_write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>, i64, bool) -> Result<(Result<T, StoreError>, Capacity), StoreError>
+            + Send
+            + 'static,
+    {
+        let measure = capacity::measuring();
+        let (result, spent) = self
+            .run(move |conn, now| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(unavailable)?;
+                let (result, spent) = work(&tx, now, measure)?;
+                if result.is_ok() {
+                    tx.commit().map_err(unavailable)?;
+                }
+                Ok((result, spent))
+            })
+            .await?;
+        capacity::record(spent);
+        result
+    }
+
     /// The live item at `key`, and the read units of reading it with `consistency`.
     async fn get_item(&self, key: &Key, consistency: Consistency) -> Result<Option<Item>, StoreError> {
         validate_key(key)?;
