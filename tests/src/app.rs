@@ -306,6 +306,17 @@ impl EventBus for SwitchedBus {
     }
 }
 
+/// The status of `GET /users/me` at `base` with `token`: whether that server takes the token.
+pub async fn me_status(base: &str, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{base}/users/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+        .status()
+}
+
 /// The token settings of test apps: [`TEST_JWT_SECRET`], no previous key.
 pub fn test_settings() -> Settings {
     Settings {
@@ -324,6 +335,17 @@ impl TestApp {
         Box::leak(Box::new(
             App::new(store, self.app.bus.clone(), self.app.clock.clone(), settings).expect("valid settings"),
         ))
+    }
+
+    /// Serves `other` (a sibling sandbox) through the local API on a port of its own, on this
+    /// app's clock; its base URL.
+    pub async fn serve_sibling(&self, other: &'static App) -> String {
+        let local = local_api::LocalApi::new(other, self.clock.clone(), None, None, local_api::template::BUILT_IN)
+            .expect("template and handlers agree");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(local.serve(listener));
+        base
     }
 
     /// Sends a request; `body` is sent as JSON when given.

@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tests::app::{PASSWORD, TestApp};
+use tests::app::{PASSWORD, TestApp, me_status};
 
 tests::on_both_stores!(
     register_answers_the_user_without_secrets,
@@ -348,22 +348,7 @@ async fn redeployed(app: &TestApp, current: &str, previous: Option<&str>) -> Str
         jwt_previous_secret: previous.map(|p| p.as_bytes().to_vec()),
         ..tests::app::test_settings()
     });
-    let local = local_api::LocalApi::new(other, app.clock.clone(), None, None, local_api::template::BUILT_IN)
-        .expect("template and handlers agree");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(local.serve(listener));
-    base
-}
-
-async fn me_status(base: &str, token: &str) -> StatusCode {
-    reqwest::Client::new()
-        .get(format!("{base}/users/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent")
-        .status()
+    app.serve_sibling(other).await
 }
 
 async fn a_rotated_key_keeps_verifying_during_the_overlap_and_is_401_once_retired(app: TestApp) {

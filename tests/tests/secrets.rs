@@ -15,7 +15,7 @@ use shared::payments::signature;
 use shared::payments::stripe::StripeProvider;
 use shared::secrets::manager::SecretsManager;
 use shared::secrets::{self, MAX_AGE, MIN_REFRESH_INTERVAL, Managed, Secret, SecretSource};
-use tests::app::{Backend, PASSWORD, TestApp, spawn_app};
+use tests::app::{Backend, PASSWORD, TestApp, me_status, spawn_app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEY_A: &str = "first-signing-key-first-signing-key-0001";
@@ -59,49 +59,27 @@ async fn sandbox(app: &TestApp, source: Arc<dyn SecretSource>, name: &str) -> St
         SigningKeys::parser("roost".into(), "roost-api".into()),
         app.clock.clone(),
     );
-    serve(
-        app,
-        App::with_keys(
-            app.app.store.clone(),
-            app.app.bus.clone(),
-            app.app.clock.clone(),
-            Secret::Managed(keys),
-        ),
-    )
-    .await
+    let sandbox = App::with_keys(
+        app.app.store.clone(),
+        app.app.bus.clone(),
+        app.app.clock.clone(),
+        Secret::Managed(keys),
+    );
+    app.serve_sibling(Box::leak(Box::new(sandbox))).await
 }
 
-async fn serve(app: &TestApp, sandbox: App) -> String {
-    let sandbox: &'static App = Box::leak(Box::new(sandbox));
-    let local = local_api::LocalApi::new(sandbox, app.clock.clone(), None, None, local_api::template::BUILT_IN)
-        .expect("template and handlers agree");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(local.serve(listener));
-    base
-}
-
-async fn access_token(base: &str, email: &str) -> String {
-    let answer: serde_json::Value = reqwest::Client::new()
+async fn login(base: &str, email: &str) -> reqwest::Response {
+    reqwest::Client::new()
         .post(format!("{base}/auth/login"))
         .json(&json!({"email": email, "password": PASSWORD}))
         .send()
         .await
         .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    answer["accessToken"].as_str().expect("signed in").to_owned()
 }
 
-async fn me_status(base: &str, token: &str) -> StatusCode {
-    reqwest::Client::new()
-        .get(format!("{base}/users/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent")
-        .status()
+async fn access_token(base: &str, email: &str) -> String {
+    let answer: serde_json::Value = login(base, email).await.json().await.expect("json");
+    answer["accessToken"].as_str().expect("signed in").to_owned()
 }
 
 fn kid(token: &str) -> String {
@@ -187,12 +165,7 @@ async fn an_unreachable_secret_service_is_503_and_a_missing_secret_500_never_a_2
         .build();
     let down = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(&config)));
     let base = sandbox(&app, down, "roost/jwt").await;
-    let answer = reqwest::Client::new()
-        .post(format!("{base}/auth/login"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let answer = login(&base, &email).await;
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(answer.headers().contains_key("retry-after"));
     let body: serde_json::Value = answer.json().await.unwrap();
@@ -200,12 +173,7 @@ async fn an_unreachable_secret_service_is_503_and_a_missing_secret_500_never_a_2
 
     let moto = Arc::new(tests::moto::secrets_manager().await);
     let base = sandbox(&app, moto, "roost/test/no-such-secret").await;
-    let answer = reqwest::Client::new()
-        .post(format!("{base}/auth/login"))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let answer = login(&base, &email).await;
     assert_eq!(
         answer.status(),
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -290,7 +258,7 @@ async fn a_rolled_webhook_secret_is_read_again_on_a_mismatch() {
     )
     .unwrap()
     .with_webhook_secret(Secret::Managed(secret));
-    let base = serve(&app, sandbox).await;
+    let base = app.serve_sibling(Box::leak(Box::new(sandbox))).await;
     let send = |secret: &'static str| {
         let base = base.clone();
         let at = app.clock.now();
