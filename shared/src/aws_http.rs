@@ -6,6 +6,7 @@
 //! roots AWS service endpoints chain to, compiled in: nothing is read from disk at init and the
 //! trust store is five certificates. See `docs/performance.md` for the measurements.
 
+use crate::env::non_empty_var;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use std::time::Duration;
 
@@ -284,10 +285,6 @@ pub fn clients(config: &SdkConfig) -> (aws_sdk_dynamodb::Client, aws_sdk_sqs::Cl
         aws_sdk_dynamodb::Client::from_conf(dynamo.build()),
         aws_sdk_sqs::Client::from_conf(sqs.build()),
     )
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 /// Why [`sdk_config_from_env`] failed.

@@ -18,6 +18,7 @@ use crate::auth::keys::{JWT_KEYS_SECRET_ENV, Keys, SigningKeys};
 use crate::aws_http;
 use crate::bus::sqs::SqsBus;
 use crate::clock::SystemClock;
+use crate::env::non_empty_var;
 use crate::http::{HandlerResult, Request, serve};
 use crate::mail::{self, MailLinks, SesMailer};
 use crate::payments::stripe::{self, StripeProvider};
@@ -82,10 +83,6 @@ fn signing_keys_from_env(secrets: &Arc<dyn SecretSource>, clock: &Arc<SystemCloc
         }
         None => Ok(Secret::fixed(SigningKeys::from_settings(&Settings::from_env()?)?)),
     }
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 /// [`app_from_env`] with photo files in S3 (`PHOTOS_BUCKET`). Only the functions that handle

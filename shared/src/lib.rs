@@ -11,6 +11,7 @@ pub mod codes;
 pub mod consumer;
 pub mod cursor;
 pub mod deadlines;
+pub mod env;
 pub mod error;
 pub mod events;
 pub mod geo;

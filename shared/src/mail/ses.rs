@@ -14,6 +14,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::{Email, MailError, Mailer};
 use crate::aws_http::{EnvConfigError, sdk_config_from_env, service_endpoint};
+use crate::env::non_empty_var;
 
 /// Environment variable holding the sender, an SES-verified address or an address at a
 /// verified domain (`Roost <no-reply@roost.example>` or `no-reply@roost.example`). Required.
@@ -107,10 +108,6 @@ impl Mailer for SesMailer {
         );
         Ok(())
     }
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 /// Maps an SDK error by its kind, then by the service's code and HTTP status.

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::clock::Clock;
+use crate::env::non_empty_var;
 use crate::money::Money;
 use crate::payments::provider::{
     Charge, ChargeRequest, ChargeState, PaymentProvider, ProviderError, ProviderName, Refund,
@@ -416,10 +417,6 @@ fn check_id(id: &str) -> Result<(), ProviderError> {
 /// An answer that is not what Stripe documents: Stripe's fault (or a proxy's), never the client's.
 fn malformed(what: &str) -> ProviderError {
     ProviderError::Unavailable(format!("unexpected Stripe answer: {what}"))
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 #[cfg(test)]
