@@ -1,12 +1,13 @@
 //! `cargo bench -p bench --bench search -- [latency | seed DATA_DIR]` (what `scripts/bench`
 //! runs).
 //!
-//! - `latency`: 5,000 properties in one city and 5,000 spread over a 300 km square (all with a
+//! - `latency [NAME]`: 5,000 properties in one city and 5,000 spread over a 300 km square (all with a
 //!   location), half of each set with one night of the benchmark stay blocked. Then p50/p99
 //!   of 1,000 in-process `GET /properties` pages of 20 through `shared::http::serve` and the
 //!   function's own handler, on the embedded SQLite store, for a city search, a 10 km `near`
 //!   search and a 20 km `bbox`, each without and with dates; and the store calls each page
-//!   made (at most the partitions it touched plus two).
+//!   made (at most the partitions it touched plus two). With `NAME`, only the searches whose
+//!   name starts with it (`latency city`), for a profile of one kind.
 //! - `seed DATA_DIR`: the same data in `DATA_DIR/roost.sqlite`, for the local API to serve to
 //!   `wrk` (`scripts/bench` does that).
 
@@ -47,7 +48,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|arg| arg != "--bench").collect();
     let runtime = bench::runtime();
     match args.first().map(String::as_str) {
-        None | Some("latency") => runtime.block_on(latency()),
+        None | Some("latency") => runtime.block_on(latency(args.get(1).map(String::as_str))),
         Some("seed") => {
             let dir = std::path::PathBuf::from(args.get(1).expect("seed DATA_DIR"));
             runtime.block_on(seed_dir(&dir));
@@ -172,7 +173,9 @@ fn search_request(query: &str) -> lambda_http::Request {
     request
 }
 
-async fn latency() {
+/// Times every search, or only those whose name starts with `only` (`latency city`, for a
+/// profile of one kind).
+async fn latency(only: Option<&str>) {
     let (app, counting, dir) = bench::counted_app("search");
     seed(app).await;
 
@@ -202,6 +205,9 @@ async fn latency() {
         "GET /properties", "p50 ms", "p99 ms", "target", "items", "store calls", "cells"
     );
     for (name, query, target_ms) in searches {
+        if only.is_some_and(|only| !name.starts_with(only)) {
+            continue;
+        }
         let mut samples = Vec::with_capacity(CALLS);
         let mut calls_max = 0;
         let mut items = 0;

@@ -26,6 +26,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+mod exclusion;
+
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
@@ -33,8 +35,8 @@ use serde_json::{Map, Value};
 use shared::clock::Clock;
 use shared::store::capacity::{self, Capacity, Consistency, read_units, write_units};
 use shared::store::{
-    Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, Update,
-    validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
+    Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SetExclusion, SortKeyRange, Store, StoreError,
+    TxAction, Update, validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
 };
 
 /// How long a write waits for another process's lock on the file before giving up.
@@ -1004,37 +1006,23 @@ fn run_query(conn: &Connection, query: &Query, now: i64, measure: bool) -> Resul
     } else {
         format!("{sk_col} {direction}, pk {direction}, sk {direction}")
     };
-    // An exclusion is decided by SQLite on the stored JSON, so a row it leaves out is never
-    // decoded here; it still counts as examined, as in DynamoDB.
-    let keep = match &query.without {
-        Some(exclusion) => {
-            exclusion.check()?;
-            let mut values_sql = Vec::with_capacity(exclusion.values.len());
-            let mut exclusion_values: Vec<SqlValue> = vec![format!("$.\"{}\"", exclusion.attribute).into()];
-            for value in &exclusion.values {
-                values_sql.push("?");
-                exclusion_values.push(value.clone().into());
-            }
-            // The select list comes before WHERE: its parameters go first.
-            exclusion_values.append(&mut values);
-            values = exclusion_values;
-            format!(
-                "NOT EXISTS (SELECT 1 FROM json_each(attrs, ?) WHERE value IN ({}))",
-                values_sql.join(", ")
-            )
-        }
-        None => "1".to_owned(),
-    };
+    // An exclusion is decided on each row's attribute text before it is decoded (see
+    // [`exclusion`]), so a row it leaves out is never decoded; it still counts as examined,
+    // as in DynamoDB.
+    let exclusion = query.without.as_ref();
+    if let Some(exclusion) = exclusion {
+        exclusion.check()?;
+    }
     // One row past the limit tells whether more may follow, so the last page carries no
     // resume key.
     values.push(SqlValue::Integer(i64::from(query.limit) + 1));
     let sql = format!(
-        "SELECT {COLUMNS}, {keep} FROM items WHERE {} ORDER BY {order} LIMIT ?",
+        "SELECT {COLUMNS} FROM items WHERE {} ORDER BY {order} LIMIT ?",
         conditions.join(" AND ")
     );
     let mut statement = conn.prepare_cached(&sql).map_err(unavailable)?;
     let rows = statement
-        .query_map(params_from_iter(values), read_query_row)
+        .query_map(params_from_iter(values), |row| read_query_row(row, exclusion))
         .map_err(unavailable)?
         .collect::<Result<Vec<(Row, bool, usize)>, _>>()
         .map_err(unavailable)?;
@@ -1067,11 +1055,11 @@ fn run_query(conn: &Connection, query: &Query, now: i64, measure: bool) -> Resul
     Ok((Page { items, next }, bytes))
 }
 
-/// Reads a query row: [`COLUMNS`], then whether the query's exclusion keeps it. A row left
+/// Reads a query row ([`COLUMNS`]) and whether the query's exclusion keeps it. A row left
 /// out is read for its keys only, with the length of its attributes' JSON text standing in
 /// for their size (DynamoDB bills filtered items as read).
-fn read_query_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, bool, usize)> {
-    let kept: bool = row.get(11)?;
+fn read_query_row(row: &rusqlite::Row<'_>, exclusion: Option<&SetExclusion>) -> rusqlite::Result<(Row, bool, usize)> {
+    let kept = exclusion.is_none_or(|exclusion| text(row, 9).is_ok_and(|attrs| exclusion::keeps(exclusion, attrs)));
     if kept {
         return Ok((read_row(row)?, true, 0));
     }
