@@ -59,6 +59,35 @@ fn every_function_builds_through_the_makefile_with_its_own_binary() {
     assert_eq!(listed, parsed);
 }
 
+/// Only `run_photo_http` and `run_photo_event` build the S3 client; the local API builds its
+/// own app, so a function given `PHOTOS_BUCKET` that starts through another entry point would
+/// pass every local test and answer its photo requests with a 500 in Lambda (as the `graphql`
+/// function's `requestPhotoUpload` did). Each side implies the other.
+#[test]
+fn the_functions_given_the_photo_bucket_are_the_ones_that_start_with_photo_storage() {
+    let specs = functions(BUILT_IN).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(BUILT_IN).unwrap();
+    let mut with_photos = 0;
+    for spec in &specs {
+        let variables = &template["Resources"][spec.logical_id.as_str()]["Properties"]["Environment"]["Variables"];
+        let given_bucket = !variables["PHOTOS_BUCKET"].is_null();
+        let main = repo_root().join("functions").join(&spec.binary).join("src/main.rs");
+        let main = std::fs::read_to_string(&main).unwrap_or_else(|err| panic!("{}: {err}", main.display()));
+        let photo_entry =
+            main.contains("shared::lambda::run_photo_http(") || main.contains("shared::lambda::run_photo_event(");
+        assert_eq!(
+            given_bucket, photo_entry,
+            "{}: PHOTOS_BUCKET in the template: {given_bucket}; started with photo storage: {photo_entry}",
+            spec.logical_id
+        );
+        with_photos += usize::from(photo_entry);
+    }
+    assert!(
+        with_photos >= 3,
+        "request-photo-upload, photo-events-consumer and graphql handle files"
+    );
+}
+
 #[test]
 fn the_local_api_refuses_a_template_that_drifted() {
     let mut specs = functions(BUILT_IN).unwrap();

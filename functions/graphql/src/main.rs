@@ -4,5 +4,6 @@
 async fn main() -> Result<(), shared::lambda::Error> {
     // Built at init, not on the first request.
     graphql::schema();
-    shared::lambda::run_http(graphql_function::handle).await
+    // `requestPhotoUpload` presigns into the photo bucket, as `request-photo-upload` does.
+    shared::lambda::run_photo_http(graphql_function::handle).await
 }
