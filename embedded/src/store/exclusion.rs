@@ -34,7 +34,7 @@ impl<'de> Visitor<'de> for Holds<'_> {
         // The rest of the object is skimmed too after the attribute: the decoder checks that
         // the text ends where the object does.
         let mut holds = false;
-        while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(Text(name)) = map.next_key::<Text<'de>>()? {
             if name == self.0.attribute.as_str() {
                 holds = map.next_value_seed(Members(self.0))?;
             } else {
@@ -68,39 +68,18 @@ impl<'de> Visitor<'de> for Members<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         let mut holds = false;
         // Read to the end, so that the array is checked whole like the rest of the text.
-        // `Cow` borrows a member from the row unless it holds escapes.
-        while let Some(member) = seq.next_element::<Member<'de>>()? {
-            holds = holds || self.0.values.iter().any(|value| *value == *member.0);
+        while let Some(Text(member)) = seq.next_element::<Text<'de>>()? {
+            holds = holds || self.0.values.iter().any(|value| *value == *member);
         }
         Ok(holds)
     }
 }
 
-/// One member of the set, borrowed from the row's text where it can be.
-struct Member<'de>(Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Member<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // `Cow<str>`'s own impl always copies; this one borrows.
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = Cow<'de, str>;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(value))
-            }
-
-            fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(value.to_owned()))
-            }
-        }
-        deserializer.deserialize_str(Text).map(Member)
-    }
-}
+/// A string of the row's text: an attribute name or a set member, borrowed unless it holds
+/// escapes (`Cow<str>`'s own impl always copies, which cost an allocation per attribute name
+/// of every row).
+#[derive(serde::Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[cfg(test)]
 mod tests {
