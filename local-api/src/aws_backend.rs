@@ -120,7 +120,8 @@ impl AwsOptions {
                 None => PhotoUrls::new(format!("https://{bucket}.s3.amazonaws.com")),
             },
         };
-        let photos = S3PhotoStorage::new(shared::photos::s3::client(&config, s3_endpoint), bucket);
+        let photos =
+            S3PhotoStorage::new(&config, s3_endpoint, bucket).map_err(|err| aws_error("AWS configuration", err))?;
         Ok(Self {
             photos,
             photo_urls,

@@ -14,7 +14,6 @@ use shared::error::{ApiError, Problems};
 use shared::http::{StatusCode, error_response, json};
 use shared::mail::{Email, MailError, MailLinks, Mailbox, Mailer, SesMailer, StoredMail};
 
-use crate::aws_backend::AwsOptions;
 use crate::runtime::Runtime;
 use crate::server::into_axum;
 use crate::startup::{Backend, StartError};
@@ -50,13 +49,16 @@ impl Mailer for SesThenMailbox {
 /// The mailer of `backend`, and a line for the start-up log.
 pub fn mailer(backend: &Backend, mailbox: Arc<Mailbox>) -> (Arc<dyn Mailer>, String) {
     let folder = mailbox.dir().display().to_string();
-    match backend {
-        Backend::Aws(AwsOptions { ses: Some(ses), .. }) => {
-            let ses = ses.clone();
+    let ses = match backend {
+        Backend::Aws(aws) => aws.ses.as_ref(),
+        _ => None,
+    };
+    match ses.cloned() {
+        Some(ses) => {
             let line = format!("SES from {}, kept in {folder}", ses.from());
             (Arc::new(SesThenMailbox { ses, mailbox }), line)
         }
-        _ => (mailbox, format!("kept in {folder} (GET {PATH}?to=)")),
+        None => (mailbox, format!("kept in {folder} (GET {PATH}?to=)")),
     }
 }
 

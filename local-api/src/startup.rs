@@ -233,7 +233,7 @@ pub enum Backend {
     /// SQLite store and in-process queues under `DATA_DIR` (the default).
     Embedded,
     /// DynamoDB and SQS (emulators or a dev account), with an in-process SQS poller.
-    Aws(AwsOptions),
+    Aws(Box<AwsOptions>),
     /// `Aws`, configured from the environment when the API starts.
     AwsFromEnv,
     /// A `ROOST_BACKEND` value that names no backend (refused at start).
@@ -292,7 +292,7 @@ impl Options {
     /// Resolves what the environment only named.
     async fn resolved(mut self) -> Result<Self, StartError> {
         self.backend = match self.backend {
-            Backend::AwsFromEnv => Backend::Aws(AwsOptions::from_env().await?),
+            Backend::AwsFromEnv => Backend::Aws(Box::new(AwsOptions::from_env().await?)),
             Backend::Unknown(other) => {
                 return Err(StartError::Backend(format!(
                     "ROOST_BACKEND must be embedded or aws, not {other}"

@@ -22,7 +22,7 @@ use crate::env::non_empty_var;
 use crate::http::{HandlerResult, Request, serve};
 use crate::mail::{self, MailLinks, SesMailer};
 use crate::payments::stripe::{self, StripeProvider};
-use crate::photos::s3::S3PhotoStorage;
+use crate::photos::s3::{S3PhotoStorage, S3UploadSigner};
 use crate::photos::storage::PhotoUrls;
 use crate::secrets::manager::SecretsManager;
 use crate::secrets::{Managed, Secret, SecretSource};
@@ -85,13 +85,22 @@ fn signing_keys_from_env(secrets: &Arc<dyn SecretSource>, clock: &Arc<SystemCloc
     }
 }
 
-/// [`app_from_env`] with photo files in S3 (`PHOTOS_BUCKET`). Only the functions that handle
-/// files call it, so only they link the S3 client.
+/// [`app_from_env`] with photo files in S3 (`PHOTOS_BUCKET`), read and deleted through the
+/// S3 client. Only the photo-events consumer calls it, so only it links the client.
 pub async fn photo_app_from_env() -> Result<App, ConfigError> {
     let app = app_from_env().await?;
     let storage = S3PhotoStorage::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
     let urls = app.photo_urls.clone();
     Ok(app.with_photos(Arc::new(storage), urls))
+}
+
+/// [`app_from_env`] with upload slots into S3 (`PHOTOS_BUCKET`), signed without the S3 client
+/// ([`S3UploadSigner`]): the HTTP functions that issue slots and touch no file.
+pub async fn upload_app_from_env() -> Result<App, ConfigError> {
+    let app = app_from_env().await?;
+    let signer = S3UploadSigner::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+    let urls = app.photo_urls.clone();
+    Ok(app.with_photos(Arc::new(signer), urls))
 }
 
 /// Runs an HTTP function whose handler needs the app (store, bus, clock, tokens).
@@ -104,14 +113,14 @@ where
     serve_http(app_from_env().await?, handler).await
 }
 
-/// Runs an HTTP function that also handles photo files ([`photo_app_from_env`]).
+/// Runs an HTTP function that also issues photo upload slots ([`upload_app_from_env`]).
 pub async fn run_photo_http<F, Fut>(handler: F) -> Result<(), Error>
 where
     F: Fn(&'static App, Request) -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = HandlerResult> + Send,
 {
     crate::telemetry::init();
-    serve_http(photo_app_from_env().await?, handler).await
+    serve_http(upload_app_from_env().await?, handler).await
 }
 
 async fn serve_http<F, Fut>(app: App, handler: F) -> Result<(), Error>

@@ -14,6 +14,8 @@ pub struct LocalAws {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    /// The photo storage over `bucket`.
+    pub photos: shared::photos::s3::S3PhotoStorage,
     /// The queues' and dead-letter queues' URLs.
     pub provisioned: Provisioned,
 }
@@ -48,6 +50,8 @@ pub async fn reopen((table, prefix, bucket): (String, String, String), template:
     provisioning::provision_photos(&s3, &sqs, &bucket, &provisioned.queue_urls[&Queue::PhotoEvents])
         .await
         .expect("the photos bucket on moto");
+    let photos = shared::photos::s3::S3PhotoStorage::new(&config, None, bucket.clone())
+        .expect("the moto config has credentials and a region");
     LocalAws {
         table,
         prefix,
@@ -55,6 +59,7 @@ pub async fn reopen((table, prefix, bucket): (String, String, String), template:
         dynamo,
         sqs,
         s3,
+        photos,
         provisioned,
     }
 }
@@ -63,7 +68,7 @@ impl LocalAws {
     /// The local API's aws backend over these resources, sending email through `ses` (or
     /// keeping it in the mailbox only).
     pub fn backend(&self, ses: Option<shared::mail::SesMailer>) -> local_api::Backend {
-        local_api::Backend::Aws(local_api::aws_backend::AwsOptions {
+        local_api::Backend::Aws(Box::new(local_api::aws_backend::AwsOptions {
             dynamo: self.dynamo.clone(),
             sqs: self.sqs.clone(),
             table: self.table.clone(),
@@ -71,7 +76,7 @@ impl LocalAws {
             endpoint: crate::moto::endpoint(),
             ses,
             photo_urls: shared::photos::storage::PhotoUrls::new(format!("{}/{}", crate::moto::endpoint(), self.bucket)),
-            photos: shared::photos::s3::S3PhotoStorage::new(self.s3.clone(), self.bucket.clone()),
-        })
+            photos: self.photos.clone(),
+        }))
     }
 }

@@ -114,12 +114,15 @@ pub async fn photo_bucket() -> (
         .expect("creating the photo-events queue on moto")
         .queue_url
         .unwrap_or_default();
-    let s3 = shared::photos::s3::client(&sdk_config().await, None);
+    let config = sdk_config().await;
+    let s3 = shared::photos::s3::client(&config, None);
     local_api::provisioning::provision_photos(&s3, &sqs, &bucket, &queue)
         .await
         .unwrap_or_else(|err| panic!("the photos bucket on moto: {err}"));
     let urls = shared::photos::storage::PhotoUrls::new(format!("{}/{bucket}", endpoint()));
-    (shared::photos::s3::S3PhotoStorage::new(s3, bucket), urls, queue)
+    let storage = shared::photos::s3::S3PhotoStorage::new(&config, None, bucket)
+        .expect("the moto config has credentials and a region");
+    (storage, urls, queue)
 }
 
 /// A Secrets Manager source talking to moto (the adapter the functions use).

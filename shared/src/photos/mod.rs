@@ -11,6 +11,7 @@
 pub mod arrival;
 pub mod model;
 pub mod notification;
+pub mod presign;
 pub mod s3;
 pub mod samples;
 pub mod storage;

@@ -1,47 +1,85 @@
-//! The S3 adapter of [`PhotoStorage`]: presigned `PUT`s bound to the declared type and size,
-//! ranged reads of an upload's head, deletes. Built like the other SDK clients (`aws_http`):
-//! no network call at init, and presigning itself makes none (it only signs).
-
-use std::time::{Duration, SystemTime};
+//! The S3 adapters of [`PhotoStorage`]: presigned `PUT`s bound to the declared type and size
+//! ([`S3UploadSigner`], without the S3 client), ranged reads of an upload's head and deletes
+//! (the S3 client). Built like the other SDK clients (`aws_http`): no network call at init,
+//! and presigning itself makes none (it only signs).
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_s3::presigning::PresigningConfig;
 
-use super::storage::{
-    PHOTO_CACHE_CONTROL, PhotoStorage, StorageError, StoredHead, UPLOAD_URL_MINUTES, UploadRequest, UploadSlot,
-};
+pub use super::presign::S3UploadSigner;
+use super::storage::{PhotoStorage, StorageError, StoredHead, UploadRequest, UploadSlot};
 use crate::aws_http::{EnvConfigError, sdk_config_from_env, service_endpoint};
 
 /// The environment variable naming the photos bucket.
 pub const PHOTOS_BUCKET_ENV: &str = "PHOTOS_BUCKET";
 
-/// Photo files in one S3 bucket.
+/// The bucket `PHOTOS_BUCKET` names.
+fn bucket_from_env() -> Result<String, EnvConfigError> {
+    std::env::var(PHOTOS_BUCKET_ENV)
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .ok_or(EnvConfigError::Missing(PHOTOS_BUCKET_ENV))
+}
+
+impl S3UploadSigner {
+    /// The signer of a Lambda function that only issues upload slots: [`sdk_config_from_env`],
+    /// on `AWS_ENDPOINT_URL_S3` when set (moto, path-style), for the bucket `PHOTOS_BUCKET`.
+    pub fn from_env() -> Result<Self, EnvConfigError> {
+        let config = sdk_config_from_env()?;
+        Self::new(&config, service_endpoint("S3").as_deref(), &bucket_from_env()?)
+    }
+}
+
+/// The photo storage of the functions that only issue upload slots: signing needs no S3
+/// client, and their policy allows nothing but `s3:PutObject` on the bucket's photo prefix,
+/// so reading or deleting files is not theirs to do (as with [`super::storage::NoStorage`]).
+#[async_trait]
+impl PhotoStorage for S3UploadSigner {
+    async fn upload_slot(&self, upload: &UploadRequest<'_>) -> Result<UploadSlot, StorageError> {
+        S3UploadSigner::upload_slot(self, upload).await
+    }
+
+    async fn head(&self, _key: &str, _max_bytes: usize) -> Result<Option<StoredHead>, StorageError> {
+        Err(StorageError::NotConfigured)
+    }
+
+    async fn delete(&self, _key: &str) -> Result<(), StorageError> {
+        Err(StorageError::NotConfigured)
+    }
+}
+
+/// Photo files in one S3 bucket: slots signed by [`S3UploadSigner`], reads and deletes
+/// through the S3 client.
 #[derive(Debug, Clone)]
 pub struct S3PhotoStorage {
     client: Client,
+    signer: S3UploadSigner,
     bucket: String,
 }
 
 impl S3PhotoStorage {
-    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
-        Self {
-            client,
-            bucket: bucket.into(),
-        }
+    /// The storage of `config` in `bucket`, at `endpoint` when given (path-style, as
+    /// emulators need). No network call.
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        endpoint: Option<String>,
+        bucket: impl Into<String>,
+    ) -> Result<Self, EnvConfigError> {
+        let bucket = bucket.into();
+        Ok(Self {
+            signer: S3UploadSigner::new(config, endpoint.as_deref(), &bucket)?,
+            client: client(config, endpoint),
+            bucket,
+        })
     }
 
     /// The storage of a Lambda function: [`sdk_config_from_env`], on `AWS_ENDPOINT_URL_S3`
     /// when set (moto, path-style addressing), in the bucket `PHOTOS_BUCKET`. No network call.
     pub fn from_env() -> Result<Self, EnvConfigError> {
-        let bucket = std::env::var(PHOTOS_BUCKET_ENV)
-            .ok()
-            .filter(|b| !b.trim().is_empty())
-            .ok_or(EnvConfigError::Missing(PHOTOS_BUCKET_ENV))?;
         let config = sdk_config_from_env()?;
-        Ok(Self::new(client(&config, service_endpoint("S3")), bucket))
+        Self::new(&config, service_endpoint("S3"), bucket_from_env()?)
     }
 
     /// The bucket (tests and provisioning create it on the emulator).
@@ -82,35 +120,7 @@ fn total_size(content_range: &str) -> Option<u64> {
 #[async_trait]
 impl PhotoStorage for S3PhotoStorage {
     async fn upload_slot(&self, upload: &UploadRequest<'_>) -> Result<UploadSlot, StorageError> {
-        let issued: SystemTime = upload.issued_at.into();
-        let presigning = PresigningConfig::builder()
-            .start_time(issued)
-            .expires_in(Duration::from_secs(UPLOAD_URL_MINUTES as u64 * 60))
-            .build()
-            .map_err(|err| StorageError::Unavailable(format!("presigning config: {err}")))?;
-        let size =
-            i64::try_from(upload.size_bytes).map_err(|_| StorageError::Unavailable("size out of range".into()))?;
-        let presigned = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(upload.key)
-            .content_type(upload.content_type.as_mime())
-            .content_length(size)
-            .cache_control(PHOTO_CACHE_CONTROL)
-            .presigned(presigning)
-            .await
-            .map_err(|err| unavailable("presigning PutObject", &err))?;
-        let headers = presigned
-            .headers()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-            .collect();
-        Ok(UploadSlot {
-            method: presigned.method().to_owned(),
-            url: presigned.uri().to_owned(),
-            headers,
-            expires_at: upload.expires_at(),
-        })
+        self.signer.upload_slot(upload).await
     }
 
     async fn head(&self, key: &str, max_bytes: usize) -> Result<Option<StoredHead>, StorageError> {
