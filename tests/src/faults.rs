@@ -187,6 +187,9 @@ impl Store for FaultyStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         self.read(self.inner.query(query)).await
     }
+    async fn query_records(&self, query: Query) -> Result<shared::store::record::RecordPage, StoreError> {
+        self.read(self.inner.query_records(query)).await
+    }
     async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
         self.read(self.inner.scan(kind, start, limit)).await
     }

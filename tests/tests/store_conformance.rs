@@ -83,6 +83,7 @@ macro_rules! conformance {
             query_resume_key_shape,
             query_limit_counts_expired_items,
             query_exclusion_leaves_out_items_whose_set_holds_a_value,
+            query_records_hands_over_what_query_returns,
             gsis_are_sparse,
             ttl_hides_items_after_clock_advances,
             concurrent_conditional_puts_let_exactly_one_win,
@@ -1859,6 +1860,83 @@ async fn query_exclusion_leaves_out_items_whose_set_holds_a_value(store: Arc<dyn
             .query(Query::partition(Index::Gsi1, &pk).without("nights", values))
             .await;
         assert!(matches!(refused, Err(StoreError::InvalidRequest(_))), "{refused:?}");
+    }
+}
+
+/// `query_records` is `query` with each item's attributes left to decode: the same items with
+/// the same keys and attributes (sets as arrays), the same resume keys, the same exclusions
+/// and expiries, whatever the attributes hold.
+async fn query_records_hands_over_what_query_returns(store: Arc<dyn Store>, clock: Arc<ManualClock>) {
+    let pk = format!("{}#R", unique());
+    let odd = json!({
+        "title": "say \"hi\" \\ back\n",
+        "name": "Zürich ☃ \u{1F600}",
+        "nested": {"list": [1, 2.5, -3, null, true, {"x": []}], "empty": {}},
+        "big": 12_345_678_901_i64,
+    });
+    for (sk, attrs, nights) in [
+        ("1", json!({"n": 1}), vec!["a"]),
+        ("2", odd.clone(), vec![]),
+        ("3", json!({"n": 3}), vec!["b", "c"]),
+        ("4", json!({}), vec![]),
+        ("5", odd, vec!["z", "y"]),
+        ("6", json!({"n": 6}), vec![]),
+    ] {
+        let mut placed = item(&format!("{pk}#T{sk}"), "X", attrs).with_gsi1(IndexKey::new(&pk, sk));
+        if sk == "6" {
+            placed = placed.with_gsi2(IndexKey::new(&pk, "six")).with_ttl(now(&clock) + 60);
+        }
+        seed(&store, &placed).await;
+        if !nights.is_empty() {
+            store
+                .update(
+                    &placed.key,
+                    Update::new().add_to_set("nights", nights),
+                    Condition::Always,
+                )
+                .await
+                .expect("set added");
+        }
+    }
+    let queries = || {
+        let all = Query::partition(Index::Gsi1, &pk);
+        [
+            all.clone(),
+            all.clone().limit(2),
+            all.clone().descending().limit(4),
+            all.clone().without("nights", strings(&["a", "c"])).limit(3),
+            all.clone().range(SortKeyRange::Between("2".into(), "5".into())),
+        ]
+    };
+    for moment in ["before the ttl", "after it"] {
+        for query in queries() {
+            let mut start = None;
+            loop {
+                let query = query.clone().start(start.take());
+                let page = store.query(query.clone()).await.expect("query");
+                let records = store.query_records(query.clone()).await.expect("query_records");
+                assert_eq!(records.next, page.next, "{moment}: {query:?}");
+                assert_eq!(records.items.len(), page.items.len(), "{moment}: {query:?}");
+                for (record, item) in records.items.iter().zip(&page.items) {
+                    assert_eq!(
+                        (&record.key, &record.gsi1, &record.gsi2),
+                        (&item.key, &item.gsi1, &item.gsi2),
+                        "{moment}"
+                    );
+                    assert_eq!(
+                        record.decode::<Value>().expect("decodes"),
+                        Value::Object(item.attrs.clone()),
+                        "{moment}: {:?}",
+                        item.key
+                    );
+                }
+                match page.next {
+                    Some(next) => start = Some(next),
+                    None => break,
+                }
+            }
+        }
+        clock.advance(Duration::seconds(61));
     }
 }
 

@@ -5,11 +5,12 @@
 //! text is skimmed once: the other attributes are skipped without being built, and only the
 //! named one is looked at, its strings borrowed from the row.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use shared::store::SetExclusion;
+// An attribute name or a set member, borrowed from the row's text unless it holds escapes.
+use shared::store::record::Text;
 
 /// Whether the item whose attributes are the JSON object `attrs` is kept by `exclusion`: its
 /// attribute holds none of the values. The attribute is a set (stored as an array of
@@ -74,12 +75,6 @@ impl<'de> Visitor<'de> for Members<'_> {
         Ok(holds)
     }
 }
-
-/// A string of the row's text: an attribute name or a set member, borrowed unless it holds
-/// escapes (`Cow<str>`'s own impl always copies, which cost an allocation per attribute name
-/// of every row).
-#[derive(serde::Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[cfg(test)]
 mod tests {

@@ -34,6 +34,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use serde_json::{Map, Value};
 use shared::clock::Clock;
 use shared::store::capacity::{self, Capacity, Consistency, read_units, write_units};
+use shared::store::record::{Record, RecordPage};
 use shared::store::{
     Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SetExclusion, SortKeyRange, Store, StoreError,
     TxAction, Update, validate_attributes, validate_batch_get, validate_transaction, validate_update_attributes,
@@ -423,6 +424,13 @@ impl Store for SqliteStore {
         Ok(page)
     }
 
+    async fn query_records(&self, query: Query) -> Result<RecordPage, StoreError> {
+        if capacity::measuring() {
+            return Ok(self.query(query).await?.into());
+        }
+        self.read(move |conn, now| run_query_records(conn, &query, now)).await
+    }
+
     async fn scan(&self, kind: &str, start: Option<ResumeKey>, limit: u32) -> Result<Page, StoreError> {
         if !(1..=MAX_QUERY_LIMIT).contains(&limit) {
             return Err(StoreError::InvalidRequest(format!(
@@ -546,7 +554,9 @@ fn run_scan(
         })
         .collect::<Result<Vec<Item>, _>>()?;
     let next = if more {
-        examined.last().map(|item| resume_key(Index::Table, item))
+        examined
+            .last()
+            .map(|item| resume_key(Index::Table, &item.key, None, None))
     } else {
         None
     };
@@ -631,8 +641,9 @@ fn load_many_sql(count: usize) -> String {
 
 /// The columns of one row, before the checks [`into_stored`] makes. The JSON columns are
 /// decoded straight from SQLite's buffer (no copy of their text); a column that is not valid
-/// JSON is kept as its error, which `into_stored` reports with the item's key.
-struct Row {
+/// JSON is kept as its error, which `into_stored` reports with the item's key. A query's rows
+/// may keep their attributes as text instead (`A`, see [`run_query_records`]).
+struct Row<A = ParsedAttrs> {
     pk: String,
     sk: String,
     kind: String,
@@ -640,13 +651,47 @@ struct Row {
     gsi2: (Option<String>, Option<String>),
     ttl: Option<i64>,
     version: i64,
-    attrs: Result<Map<String, Value>, serde_json::Error>,
+    /// `None` for a row a query's exclusion left out: never decoded.
+    attrs: Option<A>,
     sets: Result<BTreeSet<String>, serde_json::Error>,
+}
+
+/// Attributes decoded into the port's map.
+type ParsedAttrs = Result<Map<String, Value>, serde_json::Error>;
+
+/// Attributes kept as their JSON text (SQLite text is UTF-8, which this checks once more).
+type TextAttrs = Result<String, std::str::Utf8Error>;
+
+fn parsed_attrs(text: &[u8]) -> ParsedAttrs {
+    serde_json::from_slice(text)
+}
+
+fn text_attrs(text: &[u8]) -> TextAttrs {
+    std::str::from_utf8(text).map(str::to_owned)
 }
 
 /// Reads a row selected with [`COLUMNS`].
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    read_row_with(row, parsed_attrs)
+}
+
+/// Reads a row selected with [`COLUMNS`], its attributes through `attrs`.
+fn read_row_with<A>(row: &rusqlite::Row<'_>, attrs: fn(&[u8]) -> A) -> rusqlite::Result<Row<A>> {
     let sets = text(row, 10)?;
+    Ok(Row {
+        attrs: Some(attrs(text(row, 9)?)),
+        // Most items have no sets.
+        sets: if sets == b"[]" {
+            Ok(BTreeSet::new())
+        } else {
+            serde_json::from_slice(sets)
+        },
+        ..read_keys(row)?
+    })
+}
+
+/// Reads the keys and bookkeeping of a row selected with [`COLUMNS`], not its attributes.
+fn read_keys<A>(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row<A>> {
     Ok(Row {
         pk: row.get(0)?,
         sk: row.get(1)?,
@@ -655,13 +700,8 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         gsi2: (row.get(5)?, row.get(6)?),
         ttl: row.get(7)?,
         version: row.get(8)?,
-        attrs: serde_json::from_slice(text(row, 9)?),
-        // Most items have no sets.
-        sets: if sets == b"[]" {
-            Ok(BTreeSet::new())
-        } else {
-            serde_json::from_slice(sets)
-        },
+        attrs: None,
+        sets: Ok(BTreeSet::new()),
     })
 }
 
@@ -679,14 +719,11 @@ fn into_stored(row: Row) -> Result<Stored, StoreError> {
     let version = u64::try_from(row.version).map_err(|_| invalid(format!("negative version {}", row.version)))?;
     let attrs = row
         .attrs
+        .unwrap_or_else(|| Ok(Map::new()))
         .map_err(|err| invalid(format!("attributes are not a JSON object: {err}")))?;
     let sets = row
         .sets
         .map_err(|err| invalid(format!("`sets` is not a JSON array of names: {err}")))?;
-    let index_key = |(pk, sk): (Option<String>, Option<String>)| match (pk, sk) {
-        (Some(pk), Some(sk)) => Some(IndexKey { pk, sk }),
-        _ => None,
-    };
     let item = Item {
         key: Key { pk: row.pk, sk: row.sk },
         kind: row.kind,
@@ -697,6 +734,14 @@ fn into_stored(row: Row) -> Result<Stored, StoreError> {
         attrs,
     };
     Ok(Stored { item, sets })
+}
+
+/// The index key of a row's two index columns, when it has both.
+fn index_key((pk, sk): (Option<String>, Option<String>)) -> Option<IndexKey> {
+    match (pk, sk) {
+        (Some(pk), Some(sk)) => Some(IndexKey { pk, sk }),
+        _ => None,
+    }
 }
 
 /// Stores `stored` whole, replacing whatever was at its key.
@@ -933,6 +978,72 @@ fn index_columns(index: Index) -> (&'static str, &'static str) {
 /// One page of `query`, and (when `measure`) the bytes of the items it examined, which its
 /// read units are reckoned from.
 fn run_query(conn: &Connection, query: &Query, now: i64, measure: bool) -> Result<(Page, usize), StoreError> {
+    let (rows, more) = select_rows(conn, query, parsed_attrs)?;
+    let mut bytes = 0;
+    let examined = rows
+        .into_iter()
+        .map(|(row, left_out_bytes)| {
+            let kept = row.attrs.is_some();
+            into_stored(row).map(|stored| {
+                if measure {
+                    bytes += billed_size(&stored) + left_out_bytes;
+                }
+                (stored.item, kept)
+            })
+        })
+        .collect::<Result<Vec<(Item, bool)>, _>>()?;
+    // The resume key is the last item examined even when it has expired or was left out, so
+    // that the next page starts after it (DynamoDB's LastEvaluatedKey does the same).
+    let next = if more {
+        examined
+            .last()
+            .map(|(item, _)| resume_key(query.index, &item.key, item.gsi1.as_ref(), item.gsi2.as_ref()))
+    } else {
+        None
+    };
+    let items = examined
+        .into_iter()
+        .filter(|(item, kept)| *kept && item.is_live(now))
+        .map(|(item, _)| item)
+        .collect();
+    Ok((Page { items, next }, bytes))
+}
+
+/// [`run_query`] handing each item's attributes over as their JSON text, undecoded (no
+/// units reckoned: a tally needs the decoded items' sizes, so [`SqliteStore::query_records`]
+/// runs `run_query` then).
+fn run_query_records(conn: &Connection, query: &Query, now: i64) -> Result<RecordPage, StoreError> {
+    let (rows, more) = select_rows(conn, query, text_attrs)?;
+    let mut next = None;
+    let mut items = Vec::with_capacity(rows.len());
+    let last = rows.len().saturating_sub(1);
+    for (position, (row, _)) in rows.into_iter().enumerate() {
+        let key = Key { pk: row.pk, sk: row.sk };
+        let (gsi1, gsi2) = (index_key(row.gsi1), index_key(row.gsi2));
+        // As in `run_query`: the last row examined, whatever it holds.
+        if more && position == last {
+            next = Some(resume_key(query.index, &key, gsi1.as_ref(), gsi2.as_ref()));
+        }
+        let Some(attrs) = row.attrs else { continue };
+        if row.ttl.is_some_and(|ttl| ttl <= now) {
+            continue;
+        }
+        let attrs = attrs.map_err(|err| {
+            StoreError::InvalidItem(format!("{} {}: attributes are not UTF-8: {err}", key.pk, key.sk))
+        })?;
+        items.push(Record::from_json(key, gsi1, gsi2, attrs));
+    }
+    Ok(RecordPage { items, next })
+}
+
+/// The rows a query examined, each with the bytes of attributes it left out, and whether
+/// more rows follow.
+type Examined<A> = (Vec<(Row<A>, usize)>, bool);
+
+/// The rows a query examines (at most its limit), each with its attributes read through
+/// `attrs` unless the query's exclusion left it out (then with the length of its attributes'
+/// text, which DynamoDB bills as read), and whether more rows follow.
+fn select_rows<A>(conn: &Connection, query: &Query, attrs: fn(&[u8]) -> A) -> Result<Examined<A>, StoreError> {
     if !(1..=MAX_QUERY_LIMIT).contains(&query.limit) {
         return Err(StoreError::InvalidRequest(format!(
             "a query examines 1..={MAX_QUERY_LIMIT} items, not {}",
@@ -1022,63 +1133,29 @@ fn run_query(conn: &Connection, query: &Query, now: i64, measure: bool) -> Resul
     );
     let mut statement = conn.prepare_cached(&sql).map_err(unavailable)?;
     let rows = statement
-        .query_map(params_from_iter(values), |row| read_query_row(row, exclusion))
+        .query_map(params_from_iter(values), |row| read_query_row(row, exclusion, attrs))
         .map_err(unavailable)?
-        .collect::<Result<Vec<(Row, bool, usize)>, _>>()
+        .collect::<Result<Vec<(Row<A>, usize)>, _>>()
         .map_err(unavailable)?;
     let more = rows.len() > query.limit as usize;
-    let mut bytes = 0;
-    let examined = rows
-        .into_iter()
-        .take(query.limit as usize)
-        .map(|(row, kept, left_out_bytes)| {
-            into_stored(row).map(|stored| {
-                if measure {
-                    bytes += billed_size(&stored) + left_out_bytes;
-                }
-                (stored.item, kept)
-            })
-        })
-        .collect::<Result<Vec<(Item, bool)>, _>>()?;
-    // The resume key is the last item examined even when it has expired or was left out, so
-    // that the next page starts after it (DynamoDB's LastEvaluatedKey does the same).
-    let next = if more {
-        examined.last().map(|(item, _)| resume_key(query.index, item))
-    } else {
-        None
-    };
-    let items = examined
-        .into_iter()
-        .filter(|(item, kept)| *kept && item.is_live(now))
-        .map(|(item, _)| item)
-        .collect();
-    Ok((Page { items, next }, bytes))
+    let mut rows = rows;
+    rows.truncate(query.limit as usize);
+    Ok((rows, more))
 }
 
-/// Reads a query row ([`COLUMNS`]) and whether the query's exclusion keeps it. A row left
-/// out is read for its keys only, with the length of its attributes' JSON text standing in
-/// for their size (DynamoDB bills filtered items as read).
-fn read_query_row(row: &rusqlite::Row<'_>, exclusion: Option<&SetExclusion>) -> rusqlite::Result<(Row, bool, usize)> {
+/// Reads a query row ([`COLUMNS`]), its attributes through `attrs` if the query's exclusion
+/// keeps it. A row left out is read for its keys only, with the length of its attributes'
+/// JSON text standing in for their size (DynamoDB bills filtered items as read).
+fn read_query_row<A>(
+    row: &rusqlite::Row<'_>,
+    exclusion: Option<&SetExclusion>,
+    attrs: fn(&[u8]) -> A,
+) -> rusqlite::Result<(Row<A>, usize)> {
     let kept = exclusion.is_none_or(|exclusion| text(row, 9).is_ok_and(|attrs| exclusion::keeps(exclusion, attrs)));
     if kept {
-        return Ok((read_row(row)?, true, 0));
+        return Ok((read_row_with(row, attrs)?, 0));
     }
-    let left_out_bytes = text(row, 9)?.len();
-    Ok((
-        Row {
-            pk: row.get(0)?,
-            sk: row.get(1)?,
-            kind: row.get(2)?,
-            gsi1: (row.get(3)?, row.get(4)?),
-            gsi2: (row.get(5)?, row.get(6)?),
-            ttl: row.get(7)?,
-            version: row.get(8)?,
-            attrs: Ok(Map::new()),
-            sets: Ok(BTreeSet::new()),
-        },
-        false,
-        left_out_bytes,
-    ))
+    Ok((read_keys(row)?, text(row, 9)?.len()))
 }
 
 /// One end of a sort-key range.
@@ -1124,15 +1201,16 @@ impl Bound {
     }
 }
 
-/// The resume key after `item` in `index`: the attributes DynamoDB puts in LastEvaluatedKey.
-fn resume_key(index: Index, item: &Item) -> ResumeKey {
+/// The resume key after the item at `item_key` (in `gsi1` and `gsi2` at these keys) in
+/// `index`: the attributes DynamoDB puts in LastEvaluatedKey.
+fn resume_key(index: Index, item_key: &Key, gsi1: Option<&IndexKey>, gsi2: Option<&IndexKey>) -> ResumeKey {
     let mut key = std::collections::BTreeMap::new();
-    key.insert("pk".to_owned(), item.key.pk.clone());
-    key.insert("sk".to_owned(), item.key.sk.clone());
+    key.insert("pk".to_owned(), item_key.pk.clone());
+    key.insert("sk".to_owned(), item_key.sk.clone());
     let index_key = match index {
         Index::Table => None,
-        Index::Gsi1 => item.gsi1.as_ref(),
-        Index::Gsi2 => item.gsi2.as_ref(),
+        Index::Gsi1 => gsi1,
+        Index::Gsi2 => gsi2,
     };
     if let Some(index_key) = index_key {
         let (pk_col, sk_col) = index_columns(index);

@@ -30,7 +30,8 @@ use crate::photos::model::PhotoView;
 use crate::photos::storage::PhotoUrls;
 use crate::place::{fold, parse_country};
 use crate::store::keys;
-use crate::store::{Index, Item, Key, MAX_BATCH_GET_KEYS, MAX_EXCLUDED_VALUES, Query, ResumeKey, SortKeyRange};
+use crate::store::record::{Record, Text};
+use crate::store::{Index, Key, MAX_BATCH_GET_KEYS, MAX_EXCLUDED_VALUES, Query, ResumeKey, SortKeyRange};
 
 /// Most index items (candidates) one search request examines before it answers with what
 /// matched so far and a cursor.
@@ -600,7 +601,7 @@ async fn walk_city(
         if let Some(taken) = &taken {
             query = query.without(availability::TAKEN_NIGHTS, taken.clone());
         }
-        let page = app.store.query(query).await?;
+        let page = app.store.query_records(query).await?;
         for item in page.items {
             if skip.is_some() && gsi1_sort_key(&item) == skip {
                 continue;
@@ -611,7 +612,7 @@ async fn walk_city(
             }
             examined += 1;
             last = gsi1_sort_key(&item).map(str::to_owned);
-            if let Some(property) = city_candidate(criteria, hosts, nights.as_ref(), item, now)? {
+            if let Some(property) = city_candidate(criteria, hosts, nights.as_ref(), &item, now)? {
                 hits.push(Hit {
                     property,
                     distance_km: None,
@@ -641,7 +642,7 @@ async fn walk_city(
 #[serde(rename_all = "camelCase")]
 struct Glance<'a> {
     #[serde(borrow)]
-    host_id: &'a str,
+    host_id: Text<'a>,
     #[serde(borrow)]
     address: GlanceAddress<'a>,
     #[serde(borrow)]
@@ -651,23 +652,25 @@ struct Glance<'a> {
     min_nights: u32,
     max_nights: u32,
     #[serde(borrow, default)]
-    amenities: Vec<&'a str>,
+    amenities: Vec<Text<'a>>,
     #[serde(borrow, default)]
-    deleted_at: Option<&'a str>,
+    deleted_at: Option<Text<'a>>,
     #[serde(borrow, default)]
-    taken_nights: Vec<&'a str>,
+    taken_nights: Vec<Text<'a>>,
     #[serde(borrow, default)]
-    held_nights: Vec<&'a str>,
+    held_nights: Vec<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 struct GlanceAddress<'a> {
-    country: &'a str,
+    #[serde(borrow)]
+    country: Text<'a>,
 }
 
 #[derive(Deserialize)]
 struct GlanceMoney<'a> {
-    currency: &'a str,
+    #[serde(borrow)]
+    currency: Text<'a>,
 }
 
 /// The property of a city index item, if it passes every filter at `now` (free on `nights`,
@@ -676,20 +679,18 @@ fn city_candidate(
     criteria: &Criteria,
     hosts: Hosts<'_>,
     nights: Option<&availability::StayNights>,
-    mut item: Item,
+    item: &Record,
     now: i64,
 ) -> Result<Option<Property>, ApiError> {
-    let attrs = serde_json::Value::Object(std::mem::take(&mut item.attrs));
-    let glance = Glance::deserialize(&attrs)
-        .map_err(|err| ApiError::internal(format!("{} {}: {err}", item.key.pk, item.key.sk)))?;
-    let Ok(currency) = Currency::parse(glance.nightly_price.currency) else {
+    let glance: Glance<'_> = item.decode()?;
+    let Ok(currency) = Currency::parse(glance.nightly_price.currency.as_str()) else {
         return Err(ApiError::internal(format!("{}: unknown currency", item.key.pk)));
     };
-    let has_amenity = |wanted: &str| glance.amenities.iter().any(|a| a.to_lowercase() == wanted);
+    let has_amenity = |wanted: &str| glance.amenities.iter().any(|a| a.as_str().to_lowercase() == wanted);
     let admitted = glance.deleted_at.is_none()
-        && hosts.admit(glance.host_id)
+        && hosts.admit(glance.host_id.as_str())
         && criteria.admits(Facts {
-            country: glance.address.country,
+            country: glance.address.country.as_str(),
             currency,
             max_guests: glance.max_guests,
             bedrooms: glance.bedrooms,
@@ -699,17 +700,15 @@ fn city_candidate(
         })
         && nights.is_none_or(|nights| {
             nights.free(
-                glance.taken_nights.iter().copied(),
-                glance.held_nights.iter().copied(),
+                glance.taken_nights.iter().map(Text::as_str),
+                glance.held_nights.iter().map(Text::as_str),
                 now,
             )
         });
     if !admitted {
         return Ok(None);
     }
-    let property = serde_json::from_value(attrs)
-        .map_err(|err| ApiError::internal(format!("{} {}: {err}", item.key.pk, item.key.sk)))?;
-    Ok(Some(property))
+    Ok(Some(item.decode()?))
 }
 
 /// How many items the next query of a city walk asks for: unfiltered, the rest of the page
@@ -881,6 +880,6 @@ fn last_before(candidates: &[Candidate], position: &str) -> String {
 }
 
 /// An index item's gsi1 sort key.
-fn gsi1_sort_key(item: &Item) -> Option<&str> {
+fn gsi1_sort_key(item: &Record) -> Option<&str> {
     item.gsi1.as_ref().map(|key| key.sk.as_str())
 }

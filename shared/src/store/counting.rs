@@ -62,6 +62,10 @@ impl Store for CountingStore {
         self.count();
         self.inner.query(query).await
     }
+    async fn query_records(&self, query: Query) -> Result<super::record::RecordPage, StoreError> {
+        self.count();
+        self.inner.query_records(query).await
+    }
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         self.count();
         self.inner.batch_get(keys).await

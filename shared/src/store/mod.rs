@@ -40,6 +40,7 @@ pub mod capacity;
 pub mod counting;
 pub mod dynamo;
 pub mod keys;
+pub mod record;
 pub mod retrying;
 pub mod window_counter;
 
@@ -563,6 +564,13 @@ pub trait Store: Send + Sync {
     async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError>;
     /// One page of live items of a partition, in sort-key order.
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
+    /// [`Store::query`] for a hot read path that decodes each item into a record of its own
+    /// ([`record`]): the same items, the same `next`. An adapter that keeps attributes as JSON
+    /// text hands the text over undecoded; the others decode as `query` does. Decorators
+    /// must pass it on as such.
+    async fn query_records(&self, query: Query) -> Result<record::RecordPage, StoreError> {
+        Ok(self.query(query).await?.into())
+    }
     /// One page of the live items of `kind` anywhere in the table, examining at most `limit`
     /// (1..=1000) items, in no promised order; `next` resumes it. Maintenance only (data
     /// migrations such as the search-index backfill): a request path never scans.

@@ -243,6 +243,9 @@ impl Store for RetryingStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         with_retries(Safe::Read, || self.inner.query(query.clone())).await
     }
+    async fn query_records(&self, query: Query) -> Result<super::record::RecordPage, StoreError> {
+        with_retries(Safe::Read, || self.inner.query_records(query.clone())).await
+    }
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         with_retries(Safe::Read, || self.inner.batch_get(keys)).await
     }
