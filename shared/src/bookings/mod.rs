@@ -11,6 +11,7 @@ pub mod price;
 pub mod quote;
 pub mod refund;
 pub mod request;
+mod stored;
 
 pub use model::{Booking, BookingStatus, BookingView};
 pub use price::PriceBreakdown;
