@@ -269,7 +269,12 @@ async fn bedrooms_and_amenities_filter_on_city_and_map(app: TestApp) {
     let house = create(
         &app,
         &token,
-        located(3000, json!({"bedrooms": 4, "amenities": ["Garden"]})),
+        // An amenity with escapes in its stored JSON: search reads it without decoding the
+        // whole item first (borrowed where it can be, copied here).
+        located(
+            3000,
+            json!({"bedrooms": 4, "amenities": ["Garden", "Fire \"pit\" \\ here"]}),
+        ),
     )
     .await;
     for place in ["city=zurich".to_owned(), format!("near={lat},{lng}")] {
@@ -288,6 +293,11 @@ async fn bedrooms_and_amenities_filter_on_city_and_map(app: TestApp) {
         assert_eq!(
             ids(&app.get(&query("amenities=KITCHEN,WiFi"), None).await),
             vec![flat.clone()],
+            "{place}"
+        );
+        assert_eq!(
+            ids(&app.get(&query("amenities=fire%20%22PIT%22%20%5C%20here"), None).await),
+            vec![house.clone()],
             "{place}"
         );
         assert!(
