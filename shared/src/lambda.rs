@@ -23,7 +23,7 @@ use crate::http::{HandlerResult, Request, serve};
 use crate::mail::{self, MailLinks, SesMailer};
 use crate::payments::stripe::{self, StripeProvider};
 use crate::photos::s3::{S3PhotoStorage, S3UploadSigner};
-use crate::photos::storage::PhotoUrls;
+use crate::photos::storage::{PhotoStorage, PhotoUrls};
 use crate::secrets::manager::SecretsManager;
 use crate::secrets::{Managed, Secret, SecretSource};
 use crate::store::dynamo::{DynamoStore, TABLE_ENV};
@@ -88,19 +88,21 @@ fn signing_keys_from_env(secrets: &Arc<dyn SecretSource>, clock: &Arc<SystemCloc
 /// [`app_from_env`] with photo files in S3 (`PHOTOS_BUCKET`), read and deleted through the
 /// S3 client. Only the photo-events consumer calls it, so only it links the client.
 pub async fn photo_app_from_env() -> Result<App, ConfigError> {
-    let app = app_from_env().await?;
     let storage = S3PhotoStorage::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
-    let urls = app.photo_urls.clone();
-    Ok(app.with_photos(Arc::new(storage), urls))
+    Ok(with_storage(app_from_env().await?, Arc::new(storage)))
 }
 
 /// [`app_from_env`] with upload slots into S3 (`PHOTOS_BUCKET`), signed without the S3 client
 /// ([`S3UploadSigner`]): the HTTP functions that issue slots and touch no file.
 pub async fn upload_app_from_env() -> Result<App, ConfigError> {
-    let app = app_from_env().await?;
     let signer = S3UploadSigner::from_env().map_err(|err| ConfigError::Invalid(err.to_string()))?;
+    Ok(with_storage(app_from_env().await?, Arc::new(signer)))
+}
+
+/// `app` with `storage` for its photo files, at the public URLs it already has.
+fn with_storage(app: App, storage: Arc<dyn PhotoStorage>) -> App {
     let urls = app.photo_urls.clone();
-    Ok(app.with_photos(Arc::new(signer), urls))
+    app.with_photos(storage, urls)
 }
 
 /// Runs an HTTP function whose handler needs the app (store, bus, clock, tokens).

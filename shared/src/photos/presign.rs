@@ -81,7 +81,11 @@ impl S3UploadSigner {
             .build()
             .map_err(|err| StorageError::Unavailable(format!("signing parameters: {err}")))?
             .into();
-        let url = format!("{}/{}?x-id=PutObject", self.bucket_url, encode(upload.key, true));
+        let mut url = String::with_capacity(self.bucket_url.len() + upload.key.len() + 512);
+        url.push_str(&self.bucket_url);
+        url.push('/');
+        encode_into(&mut url, upload.key, true);
+        url.push_str("?x-id=PutObject");
         let size = upload.size_bytes.to_string();
         let headers = [
             ("content-type", upload.content_type.as_mime()),
@@ -94,12 +98,11 @@ impl S3UploadSigner {
             .map_err(|err| StorageError::Unavailable(format!("presigning PutObject: {err}")))?
             .into_parts();
         let (_, query) = instructions.into_parts();
-        let mut url = url;
         for (name, value) in query {
             url.push('&');
             url.push_str(name);
             url.push('=');
-            url.push_str(&encode(&value, false));
+            encode_into(&mut url, &value, false);
         }
         Ok(UploadSlot {
             method: "PUT".to_owned(),
@@ -131,8 +134,14 @@ fn aws_bucket_url(bucket: &str, region: &str) -> String {
 /// `text` percent-encoded as SigV4 wants it: every byte but the unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`), and `/` too unless `keep_slashes` (an object key's path).
 fn encode(text: &str, keep_slashes: bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(text.len());
+    encode_into(&mut out, text, keep_slashes);
+    out
+}
+
+/// [`encode`], appended to `out` (the URL being built, without a string per part).
+fn encode_into(out: &mut String, text: &str, keep_slashes: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         let plain =
             byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') || (keep_slashes && byte == b'/');
@@ -144,7 +153,6 @@ fn encode(text: &str, keep_slashes: bool) -> String {
             out.push(char::from(HEX[usize::from(byte & 0xF)]));
         }
     }
-    out
 }
 
 #[cfg(test)]
