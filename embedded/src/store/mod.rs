@@ -33,7 +33,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 use serde_json::{Map, Value};
 use shared::clock::Clock;
-use shared::store::capacity::{self, Capacity, Consistency, read_units, write_units};
+use shared::store::capacity::{self, Capacity, Consistency, WriteCost, read_units};
 use shared::store::record::{Record, RecordPage};
 use shared::store::{
     Condition, Index, IndexKey, Item, Key, Page, Query, ResumeKey, SetExclusion, SortKeyRange, Store, StoreError,
@@ -266,12 +266,12 @@ impl Store for SqliteStore {
             let current = load(tx, &item.key)?;
             // A put never makes sets (see the port's rules): its arrays are lists.
             let new = Stored::without_sets(item);
-            let spent = write_cost(measure, current.as_ref(), Some(&new));
+            let cost = write_cost(measure, current.as_ref(), Some(&new));
             if !holds(&condition, current.as_ref(), now) {
-                return Ok((Err(StoreError::ConditionFailed), spent));
+                return Ok((Err(StoreError::ConditionFailed), cost.refused()));
             }
             write(tx, &new)?;
-            Ok((Ok(()), spent))
+            Ok((Ok(()), cost.applied()))
         })
         .await
     }
@@ -283,31 +283,19 @@ impl Store for SqliteStore {
         let key = key.clone();
         self.measured_write(move |tx, now, measure| {
             let current = load(tx, &key)?;
-            // Sized before the condition takes it, so a failed update is billed without a
-            // second read.
-            let before = if measure {
-                current.as_ref().map_or(0, billed_size)
-            } else {
-                0
-            };
+            // Kept before the condition takes it, so a failed update is billed as the item it
+            // found.
+            let before = measure.then(|| current.clone()).flatten();
             let Some(current) =
                 current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
             else {
-                let spent = if measure {
-                    Capacity::write(write_units(before))
-                } else {
-                    Capacity::default()
-                };
-                return Ok((Err(StoreError::ConditionFailed), spent));
+                let cost = write_cost(measure, before.as_ref(), None);
+                return Ok((Err(StoreError::ConditionFailed), cost.refused()));
             };
             let updated = apply_update(current, &update)?;
-            let spent = if measure {
-                Capacity::write(write_units(before.max(billed_size(&updated))))
-            } else {
-                Capacity::default()
-            };
+            let cost = write_cost(measure, before.as_ref(), Some(&updated));
             write(tx, &updated)?;
-            Ok((Ok(updated.item), spent))
+            Ok((Ok(updated.item), cost.applied()))
         })
         .await
     }
@@ -318,12 +306,12 @@ impl Store for SqliteStore {
         let key = key.clone();
         self.measured_write(move |tx, now, measure| {
             let current = load(tx, &key)?;
-            let spent = write_cost(measure, current.as_ref(), None);
+            let cost = write_cost(measure, current.as_ref(), None);
             if !holds(&condition, current.as_ref(), now) {
-                return Ok((Err(StoreError::ConditionFailed), spent));
+                return Ok((Err(StoreError::ConditionFailed), cost.refused()));
             }
             remove(tx, &key)?;
-            Ok((Ok(()), spent))
+            Ok((Ok(()), cost.applied()))
         })
         .await
     }
@@ -361,33 +349,31 @@ impl Store for SqliteStore {
                 match action {
                     TxAction::Put { item, condition } => {
                         let new = Stored::without_sets(item);
-                        spent += write_cost(measure, current.as_ref(), Some(&new)).transactional();
+                        let cost = write_cost(measure, current.as_ref(), Some(&new));
                         if !holds(&condition, current.as_ref(), now) {
-                            return Ok((Err(failed), spent));
+                            return Ok((Err(failed), spent + cost.refused().transactional()));
                         }
+                        spent += cost.applied_in_transaction();
                         writes.push(Write::Put(new));
                     }
                     TxAction::Update { update, condition, .. } => {
-                        let before = measure.then(|| current.as_ref().map(billed_size)).flatten();
+                        let before = measure.then(|| current.clone()).flatten();
                         let Some(current) =
                             current.filter(|stored| stored.item.is_live(now) && holds(&condition, Some(stored), now))
                         else {
-                            let units = write_units(before.unwrap_or_default());
-                            spent += Capacity::write(units).transactional();
-                            return Ok((Err(failed), spent));
+                            let cost = write_cost(measure, before.as_ref(), None);
+                            return Ok((Err(failed), spent + cost.refused().transactional()));
                         };
                         let updated = apply_update(current, &update)?;
-                        if measure {
-                            let larger = before.unwrap_or_default().max(billed_size(&updated));
-                            spent += Capacity::write(write_units(larger)).transactional();
-                        }
+                        spent += write_cost(measure, before.as_ref(), Some(&updated)).applied_in_transaction();
                         writes.push(Write::Put(updated));
                     }
                     TxAction::Delete { key, condition } => {
-                        spent += write_cost(measure, current.as_ref(), None).transactional();
+                        let cost = write_cost(measure, current.as_ref(), None);
                         if !holds(&condition, current.as_ref(), now) {
-                            return Ok((Err(failed), spent));
+                            return Ok((Err(failed), spent + cost.refused().transactional()));
                         }
+                        spent += cost.applied_in_transaction();
                         writes.push(Write::Delete(key));
                     }
                     TxAction::Check { condition, .. } => {
@@ -502,17 +488,16 @@ fn billed_size(stored: &Stored) -> usize {
     capacity::item_size(&stored.item, |name| stored.sets.contains(name))
 }
 
-/// The write units of replacing `before` with `after` (either may be absent): by the larger of
-/// the two, as DynamoDB bills; nothing when no tally is open.
-fn write_cost(measure: bool, before: Option<&Stored>, after: Option<&Stored>) -> Capacity {
+/// What replacing `before` with `after` (either may be absent) costs, as DynamoDB bills it;
+/// nothing when no tally is open.
+fn write_cost(measure: bool, before: Option<&Stored>, after: Option<&Stored>) -> WriteCost {
     if !measure {
-        return Capacity::default();
+        return WriteCost::default();
     }
-    let larger = before
-        .map(billed_size)
-        .unwrap_or_default()
-        .max(after.map(billed_size).unwrap_or_default());
-    Capacity::write(write_units(larger))
+    fn sized(stored: &Stored) -> (&Item, usize) {
+        (&stored.item, billed_size(stored))
+    }
+    WriteCost::of(before.map(sized), after.map(sized))
 }
 
 /// One page of a scan for `kind`, in primary-key order, resuming after `start`.
@@ -1348,6 +1333,49 @@ mod tests {
         // Outside a tally nothing is reckoned, and nothing fails.
         assert!(!capacity::measuring());
         store.get(&Key::new("P", "new")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn index_entries_are_billed_besides_the_table() {
+        let store = SqliteStore::open_temporary(clock()).unwrap();
+        let indexed = |gsi1: &str| item("P", "i").with_gsi1(IndexKey::new(gsi1, "1"));
+        let first = indexed("A");
+        let put = spent(
+            &store,
+            |s| async move { s.put(first, Condition::Absent).await.unwrap() },
+        )
+        .await;
+        assert_eq!(put, Capacity::write(2.0), "the table and gsi1");
+        let refused = indexed("A");
+        let refused = spent(&store, |s| async move {
+            assert_eq!(
+                s.put(refused, Condition::Absent).await,
+                Err(StoreError::ConditionFailed)
+            );
+        })
+        .await;
+        assert_eq!(refused, Capacity::write(1.0), "a refused write writes no index");
+        let moved = spent(&store, |s| async move {
+            s.update(
+                &Key::new("P", "i"),
+                Update::new().gsi1(Some(IndexKey::new("B", "1"))),
+                Condition::Exists,
+            )
+            .await
+            .unwrap();
+        })
+        .await;
+        assert_eq!(moved, Capacity::write(3.0), "the old entry deleted, the new one put");
+        let in_transaction = spent(&store, |s| async move {
+            s.transact(vec![TxAction::Delete {
+                key: Key::new("P", "i"),
+                condition: Condition::Exists,
+            }])
+            .await
+            .unwrap();
+        })
+        .await;
+        assert_eq!(in_transaction, Capacity::write(3.0), "the table twice, the index once");
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //! - a write costs 1 write unit per 1 KB (rounded up, at least one) of the larger of the item
 //!   before and after; a conditional write whose condition fails still costs it;
 //! - a transaction costs double: 2 write units per KB per written item, 2 read units per 4 KB
-//!   per condition check.
+//!   per condition check;
+//! - every global secondary index entry a write puts, rewrites or deletes costs 1 write unit
+//!   per KB of the item besides (the indexes project whole items), once even in a
+//!   transaction ([`WriteCost`]).
 //!
 //! A tally is a `tokio` task-local opened by [`measure`] (the HTTP wrapper and the SQS
 //! consumer wrapper open one per request or batch); [`record`] adds to the innermost one, and
@@ -112,6 +115,60 @@ pub fn read_units(bytes: usize, consistency: Consistency) -> f64 {
 /// Write units for writing an item whose larger version (before or after) is `bytes`.
 pub fn write_units(bytes: usize) -> f64 {
     bytes.div_ceil(WRITE_UNIT_BYTES).max(1) as f64
+}
+
+/// What one item write costs: the table's units, and those of the global secondary indexes
+/// the write changes. Each index projects the whole item (`ProjectionType: ALL`), so an index
+/// entry costs what the item does: putting or deleting an entry costs the units of its size,
+/// rewriting an entry under the same index key the units of the larger version, and moving it
+/// to another index key a delete plus a put. A transaction doubles the table's units only
+/// (its prepare and commit are table writes; the indexes are written once, after the commit),
+/// and a write whose condition fails writes no index.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WriteCost {
+    table: f64,
+    indexes: f64,
+}
+
+impl WriteCost {
+    /// The cost of replacing `before` with `after` (either may be absent), each given with
+    /// its billed size ([`item_size`]).
+    pub fn of(before: Option<(&Item, usize)>, after: Option<(&Item, usize)>) -> Self {
+        let larger = before
+            .map_or(0, |(_, size)| size)
+            .max(after.map_or(0, |(_, size)| size));
+        let entry = |pick: fn(&Item) -> Option<&super::IndexKey>| {
+            let old = before.and_then(|(item, size)| pick(item).map(|key| (key, size)));
+            let new = after.and_then(|(item, size)| pick(item).map(|key| (key, size)));
+            match (old, new) {
+                (None, None) => 0.0,
+                (Some((_, size)), None) | (None, Some((_, size))) => write_units(size),
+                (Some((old_key, old_size)), Some((new_key, new_size))) if old_key == new_key => {
+                    write_units(old_size.max(new_size))
+                }
+                (Some((_, old_size)), Some((_, new_size))) => write_units(old_size) + write_units(new_size),
+            }
+        };
+        Self {
+            table: write_units(larger),
+            indexes: entry(|item| item.gsi1.as_ref()) + entry(|item| item.gsi2.as_ref()),
+        }
+    }
+
+    /// The units of the write done on its own.
+    pub fn applied(self) -> Capacity {
+        Capacity::write(self.table + self.indexes)
+    }
+
+    /// The units of the write done inside a transaction that commits.
+    pub fn applied_in_transaction(self) -> Capacity {
+        Capacity::write(self.table * 2.0 + self.indexes)
+    }
+
+    /// The units of the write refused by its condition: the table's only.
+    pub fn refused(self) -> Capacity {
+        Capacity::write(self.table)
+    }
 }
 
 /// The size DynamoDB bills for `item` as the DynamoDB adapter lays it out: every attribute's
@@ -223,6 +280,55 @@ mod tests {
         assert_eq!(write_units(1025), 2.0);
         assert_eq!(write_units(3000), 3.0);
         assert_eq!(Capacity::write(3.0).transactional(), Capacity::write(6.0));
+    }
+
+    #[test]
+    fn index_entries_cost_their_own_units_once_even_in_a_transaction() {
+        let plain = Item::new(Key::new("P#1", "S"), "x", &json!({})).unwrap();
+        let listed = plain.clone().with_gsi1(IndexKey::new("CITY#a", "1"));
+        let moved = plain.clone().with_gsi1(IndexKey::new("CITY#b", "1"));
+        let both = listed.clone().with_gsi2(IndexKey::new("HOST#h", "1"));
+        let small = 100;
+        let large = 1500;
+        // No index entry: the table only.
+        assert_eq!(
+            WriteCost::of(None, Some((&plain, small))).applied(),
+            Capacity::write(1.0)
+        );
+        // A put in one index, then in two.
+        assert_eq!(
+            WriteCost::of(None, Some((&listed, small))).applied(),
+            Capacity::write(2.0)
+        );
+        assert_eq!(
+            WriteCost::of(None, Some((&both, large))).applied(),
+            Capacity::write(6.0)
+        );
+        // The same index key rewritten: the larger version, once.
+        assert_eq!(
+            WriteCost::of(Some((&listed, small)), Some((&listed, large))).applied(),
+            Capacity::write(4.0)
+        );
+        // A new index key: the old entry deleted and the new one put.
+        assert_eq!(
+            WriteCost::of(Some((&listed, small)), Some((&moved, large))).applied(),
+            Capacity::write(2.0 + 1.0 + 2.0)
+        );
+        // Leaving the index, and a delete.
+        assert_eq!(
+            WriteCost::of(Some((&listed, small)), Some((&plain, small))).applied(),
+            Capacity::write(2.0)
+        );
+        assert_eq!(
+            WriteCost::of(Some((&both, small)), None).applied(),
+            Capacity::write(3.0)
+        );
+        // A transaction doubles the table's units, not the index's.
+        let put = WriteCost::of(None, Some((&listed, small)));
+        assert_eq!(put.applied_in_transaction(), Capacity::write(3.0));
+        // A refused write writes no index.
+        assert_eq!(put.refused(), Capacity::write(1.0));
+        assert_eq!(put.refused().transactional(), Capacity::write(2.0));
     }
 
     #[test]
