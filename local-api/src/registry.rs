@@ -137,6 +137,6 @@ pub fn handlers() -> Vec<(&'static str, Handler)> {
         ("admin-list-audit", http!(admin_list_audit)),
         ("graphql", http!(graphql_function)),
         ("deadline-sweeper", scheduled!(deadline_sweeper::sweep)),
-        ("outbox-relay", scheduled!(outbox_relay::relay)),
+        ("outbox-relay", scheduled!(outbox_relay::relay_local)),
     ]
 }

@@ -249,7 +249,7 @@ async fn emit(
     ];
     match store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(store, bus, &[(queue, event)]).await;
+            outbox::publish_recorded(bus, &[(queue, event)]).await;
             Ok(Some(deadline.due_at))
         }
         Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(None),

@@ -1,23 +1,55 @@
 //! The transactional outbox: an event is written as an item in the same transaction as the
-//! change it announces, published right after the commit, then deleted. Whatever is left
-//! behind (the publish failed, the function died in between) is published by [`relay`].
+//! change it announces, and published right after the commit. Nothing is deleted on the way:
+//! an outbox item costs its one put (a delete, and a secondary index entry to find what is
+//! left, cost three times that again), and DynamoDB's TTL removes it, at no cost, a month
+//! later.
 //!
-//! Publishing twice is harmless: SQS FIFO drops a second message with the same deduplication
-//! id (the event id) within 5 minutes, and consumers are idempotent. Order is kept per booking
-//! as far as this process can see it: once an event of a booking fails to publish, the later
-//! events of that booking in the same run wait for the relay, which publishes oldest first.
+//! What a publish after commit missed (it failed, the function died in between) is published
+//! by [`relay`], every minute: items sit in day buckets of the table (`OUTBOX#<YYYY-MM-DD>`,
+//! sorted by time: a day rather than an hour, so that a walk over a local clock moved days
+//! ahead, or after an outage, is a few queries), and the relay publishes again every event of the buckets since its watermark
+//! once it is [`SETTLE`] old. Publishing twice is harmless: SQS FIFO drops a second message
+//! with the same deduplication id (the event id) within 5 minutes, which a relay a few
+//! minutes behind stays inside, and consumers are idempotent by event id besides. Order is
+//! kept per booking as far as this process can see it: once an event of a booking fails to
+//! publish, the later events of that booking in the same batch wait for the relay, which
+//! publishes in time order and stops at the first failure.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::events::{Event, EventBus, Queue};
 use crate::store::keys::{self, kind};
-use crate::store::{Condition, Index, Item, Key, Query, Store, StoreError, TxAction};
+use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction};
 
-/// Most items one relay query asks for.
-const RELAY_PAGE_SIZE: usize = 100;
+/// How long after its event an outbox item is kept: TTL then removes it. Far longer than any
+/// relay outage the outbox-age alarm (5 minutes) would let go unnoticed, and than the local
+/// clock moves of a journey (days at once, faster than a relay run: an event still waiting
+/// must not expire by the moved clock before the relay reaches it). A month of items costs
+/// storage only: about 9 KB a booking journey.
+const RETENTION: Duration = Duration::days(30);
+
+/// How far back a first run (no watermark yet) starts: the relay is deployed with the
+/// functions that record events, so nothing older can be waiting for it.
+const FIRST_RUN_LOOKBACK: Duration = Duration::days(1);
+
+/// How old an event is before the relay in AWS publishes it again: by then the transaction
+/// that recorded it has committed (a function's timeout is at most 30 s after it took the
+/// time) or failed, and an eventually consistent read sees it.
+pub const SETTLE: Duration = Duration::minutes(2);
+
+/// Most day buckets one relay run reads: one or two normally, two or three on a first run; a
+/// local clock moved months ahead walks on at the next runs.
+const MAX_BUCKETS_PER_RUN: i64 = 60;
+
+/// Publishes of one event a relay run tries before it stops there: one refused send does not
+/// hold up the whole outbox for a minute.
+const PUBLISH_ATTEMPTS: u32 = 3;
+
+/// Most events one relay page holds.
+const RELAY_PAGE_SIZE: u32 = 100;
 
 /// What an outbox item holds besides its keys.
 #[derive(Debug, Serialize)]
@@ -33,24 +65,58 @@ struct OutboxRecord {
     event: Event,
 }
 
-/// The gsi1 sort-key time of an event: RFC 3339 in UTC with exactly three fraction digits, so
-/// that the lexical order of the index is the chronological order (the default rendering
-/// drops zero fractions and would sort `...00Z` after `...00.5Z`).
-fn index_time(occurred_at: DateTime<Utc>) -> String {
-    occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+/// How far the relay has published: every item of its bucket with a sort key up to
+/// `through`, and every item of the buckets before.
+#[derive(Debug, Serialize, Deserialize)]
+struct Watermark {
+    through: String,
+}
+
+/// The bucket and sort-key time of an event: RFC 3339 in UTC with exactly three fraction
+/// digits, so that lexical order is chronological order (the default rendering drops zero
+/// fractions and would sort `...00Z` after `...00.5Z`).
+fn index_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn day_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(Duration::days(1)).unwrap_or(at)
+}
+
+fn bucket_name(day: DateTime<Utc>) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The sort key above every item recorded at or before `at`.
+fn through_time(at: DateTime<Utc>) -> String {
+    format!("{}#~", index_time(at))
+}
+
+/// The day a watermark's sort key falls in (`None` when it is not one of ours).
+fn day_of_sort_key(sort_key: &str) -> Option<DateTime<Utc>> {
+    let at = sort_key.split('#').next()?;
+    DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|at| day_of(at.with_timezone(&Utc)))
 }
 
 /// The outbox item announcing `event` on `queue`.
 fn outbox_item(queue: Queue, event: &Event) -> Result<Item, StoreError> {
-    let item = Item::new(keys::outbox(&event.id), kind::OUTBOX, &OutboxRecordRef { queue, event })?;
-    Ok(item.with_gsi1(keys::outbox_index(&index_time(event.occurred_at), &event.id)))
+    let key = keys::outbox(
+        &bucket_name(day_of(event.occurred_at)),
+        &index_time(event.occurred_at),
+        &event.id,
+    );
+    let item = Item::new(key, kind::OUTBOX, &OutboxRecordRef { queue, event })?;
+    Ok(item.with_ttl((event.occurred_at + RETENTION).timestamp()))
 }
 
 /// The transaction action recording `event` for `queue`: include it in the transaction of the
-/// change the event announces, then call [`publish_recorded`] once it has committed.
+/// change the event announces, then call [`publish_recorded`] once it has committed. The
+/// event's `occurred_at` must be the time it is recorded (the relay finds it by that time).
 ///
 /// The put requires the key to be free, so recording the same event twice fails the
-/// transaction instead of silently replacing an unpublished event.
+/// transaction instead of silently replacing it.
 pub fn record(queue: Queue, event: &Event) -> Result<TxAction, StoreError> {
     Ok(TxAction::Put {
         item: outbox_item(queue, event)?,
@@ -58,13 +124,12 @@ pub fn record(queue: Queue, event: &Event) -> Result<TxAction, StoreError> {
     })
 }
 
-/// Publishes events just recorded by a committed transaction, deleting each published one
-/// from the outbox.
+/// Publishes events just recorded by a committed transaction.
 ///
 /// Never fails: the change is committed whatever happens here, so a failure is logged and the
-/// event is left in the outbox for [`relay`]. After a failed publish the later events of the
-/// same booking are left too, so that the relay publishes them in order.
-pub async fn publish_recorded(store: &dyn Store, bus: &dyn EventBus, recorded: &[(Queue, Event)]) {
+/// event is left for [`relay`]. After a failed publish the later events of the same booking
+/// are left too, so that the relay publishes them in order.
+pub async fn publish_recorded(bus: &dyn EventBus, recorded: &[(Queue, Event)]) {
     let mut held_back: HashSet<&str> = HashSet::new();
     for (queue, event) in recorded {
         if held_back.contains(event.booking_id.as_str()) {
@@ -75,125 +140,207 @@ pub async fn publish_recorded(store: &dyn Store, bus: &dyn EventBus, recorded: &
             );
             continue;
         }
-        match bus.publish(*queue, event).await {
-            Ok(()) => delete_published(store, &keys::outbox(&event.id), &event.id).await,
-            Err(err) => {
-                tracing::warn!(
-                    event_id = %event.id,
-                    queue = queue.name(),
-                    error = %err,
-                    "event not published; the outbox relay will retry"
-                );
-                held_back.insert(event.booking_id.as_str());
-            }
+        if let Err(err) = bus.publish(*queue, event).await {
+            tracing::warn!(
+                event_id = %event.id,
+                queue = queue.name(),
+                error = %err,
+                "event not published; the outbox relay will publish it"
+            );
+            held_back.insert(event.booking_id.as_str());
         }
-    }
-}
-
-/// Removes the outbox item of a published event. A failure only means the relay publishes the
-/// event again, which deduplication makes harmless, so it is logged, not returned.
-async fn delete_published(store: &dyn Store, key: &Key, event_id: &str) {
-    if let Err(err) = store.delete(key, Condition::Always).await {
-        tracing::warn!(
-            event_id,
-            error = %err,
-            "published event left in the outbox; it will be published again"
-        );
     }
 }
 
 /// What one [`relay`] run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RelayReport {
-    /// Events published (their outbox item deleted, or its deletion logged as failed).
+    /// Events published (again, for most: their publish after commit had worked).
     pub published: usize,
-    /// Events left in the outbox for the next run: the publish failed, the item was
-    /// unreadable, or an earlier event of the same booking was left.
+    /// Events the run stopped at: a publish failed or the item was unreadable (0 or 1).
     pub failed: usize,
+    /// When the oldest event the run left behind occurred: the one it stopped at, or the next
+    /// one after `max`; `None` when it published everything settled.
+    pub behind_since: Option<DateTime<Utc>>,
 }
 
-/// When the oldest event still in the outbox occurred (`None` when it is empty): one query
-/// of one item, for the relay's health metric.
-pub async fn oldest(store: &dyn Store) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-    let page = store
-        .query(Query::partition(Index::Gsi1, keys::OUTBOX_INDEX_PK).limit(1))
-        .await?;
-    Ok(page
-        .items
-        .first()
-        .and_then(|item| item.gsi1.as_ref())
-        .and_then(|key| key.sk.split('#').next())
-        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-        .map(|at| at.with_timezone(&chrono::Utc)))
-}
-
-/// Publishes up to `max` events left in the outbox, oldest first, deleting each published one.
+/// Publishes, in time order, up to `max` of the events recorded since the relay's watermark
+/// that are at least `settle` old ([`SETTLE`] in AWS), then moves the watermark past them.
 ///
-/// Fails only when the outbox cannot be read; publish and delete failures are logged and
-/// counted in the report.
-pub async fn relay(store: &dyn Store, bus: &dyn EventBus, max: usize) -> Result<RelayReport, StoreError> {
+/// Stops at the first event it cannot publish (or read), so that nothing after it is
+/// skipped: the next run starts there again. Fails when the outbox cannot be read or the
+/// watermark written; what it got through before a failed read is kept (the watermark is
+/// written first), so that a long walk (a first run, the buckets after an outage or a moved
+/// clock) that keeps meeting failures still advances instead of starting over each time.
+pub async fn relay(
+    store: &dyn Store,
+    bus: &dyn EventBus,
+    now: DateTime<Utc>,
+    settle: Duration,
+    max: usize,
+) -> Result<RelayReport, StoreError> {
+    let until = now - settle;
+    let until_key = through_time(until);
+    let stored = match store.get(&keys::outbox_watermark()).await? {
+        Some(item) => Some(item.record::<Watermark>()?.through),
+        None => None,
+    };
+    // A first run starts a day back; a clock moved back (locally) starts at the new time. Otherwise the walk starts at the watermark however old it is: an event
+    // is never skipped for its age (a relay down for longer than the retention finds what TTL
+    // has not removed yet, and a local clock moved weeks ahead still finds what was recorded
+    // before the move).
+    let through = stored
+        .clone()
+        .unwrap_or_else(|| through_time(until - FIRST_RUN_LOOKBACK))
+        .min(until_key.clone());
+    let first_day = day_of_sort_key(&through).unwrap_or_else(|| day_of(until));
+    // One or two buckets a run, normally; a long walk goes on at the next run.
+    let last_day = day_of(until).min(first_day + Duration::days(MAX_BUCKETS_PER_RUN - 1));
+
     let mut report = RelayReport::default();
-    // Bookings with an event left behind in this run: their later events wait, to keep order.
-    let mut held_back: HashSet<String> = HashSet::new();
-    let mut start = None;
-    let mut examined = 0;
-    while examined < max {
-        let limit = (max - examined).min(RELAY_PAGE_SIZE);
-        let page = store
-            .query(
-                Query::partition(Index::Gsi1, keys::OUTBOX_INDEX_PK)
-                    // `limit` is at most RELAY_PAGE_SIZE, far below u32::MAX.
-                    .limit(u32::try_from(limit).unwrap_or(u32::MAX))
-                    .start(start),
-            )
-            .await?;
-        examined += page.items.len();
-        for item in &page.items {
-            if relay_one(store, bus, item, &mut held_back).await {
-                report.published += 1;
-            } else {
-                report.failed += 1;
+    let mut unread: Option<StoreError> = None;
+    let mut done = through.clone();
+    let mut day = first_day;
+    'buckets: while day <= last_day {
+        let range = if day_of_sort_key(&through) == Some(day) {
+            // Just above the watermark's key (no sort key holds a control character).
+            let from = format!("{through}\u{1}");
+            if from > until_key {
+                break;
+            }
+            SortKeyRange::Between(from, until_key.clone())
+        } else {
+            SortKeyRange::Until(until_key.clone())
+        };
+        let mut start: Option<ResumeKey> = None;
+        loop {
+            let query = Query::partition(Index::Table, keys::outbox_bucket(&bucket_name(day)))
+                .range(range.clone())
+                .eventually_consistent()
+                .limit(RELAY_PAGE_SIZE)
+                .start(start);
+            let page = match store.query(query).await {
+                Ok(page) => page,
+                Err(err) => {
+                    unread = Some(err);
+                    break 'buckets;
+                }
+            };
+            for item in &page.items {
+                if report.published >= max {
+                    report.behind_since = occurred_at(item);
+                    break 'buckets;
+                }
+                match relay_one(bus, item).await {
+                    Ok(()) => {
+                        report.published += 1;
+                        done.clone_from(&item.key.sk);
+                    }
+                    Err(at) => {
+                        report.failed = 1;
+                        report.behind_since = Some(at.unwrap_or(until));
+                        break 'buckets;
+                    }
+                }
+            }
+            match page.next {
+                Some(next) => start = Some(next),
+                None => break,
             }
         }
-        match page.next {
-            Some(next) => start = Some(next),
-            None => break,
-        }
+        // The whole bucket, as far as `until`, is done.
+        done = if day == day_of(until) {
+            until_key.clone()
+        } else {
+            through_time(day + Duration::days(1) - Duration::milliseconds(1))
+        };
+        day += Duration::days(1);
+    }
+    if report.behind_since.is_none() && last_day < day_of(until) {
+        // The walk stopped at its bucket limit: what it did not reach is behind.
+        report.behind_since = Some(last_day + Duration::days(1));
+    }
+    // An idle relay writes its watermark once a day, not every minute: the range it reads
+    // again meanwhile is empty. It is written whenever it moved back (the clock did, locally:
+    // left ahead, it would hide the events recorded until the clock caught up) and after a
+    // failed read (a first run's start is then kept, not taken again from a later clock).
+    let moved_on = stored.as_ref().and_then(|key| day_of_sort_key(key)) != day_of_sort_key(&done);
+    let moved_back = stored.as_deref().is_some_and(|key| done.as_str() < key);
+    let worth_writing = report.published > 0 || report.failed > 0 || moved_on || moved_back || unread.is_some();
+    if stored.as_deref() != Some(done.as_str()) && worth_writing {
+        let mark = Item::new(
+            keys::outbox_watermark(),
+            kind::SWEEP_WATERMARK,
+            &Watermark { through: done },
+        )?;
+        store.put(mark, Condition::Always).await?;
     }
     if report.published > 0 || report.failed > 0 {
         tracing::info!(published = report.published, failed = report.failed, "outbox relay run");
     }
-    Ok(report)
+    match unread {
+        Some(err) => Err(err),
+        None => Ok(report),
+    }
 }
 
-/// Publishes one outbox item; true when it was published.
-async fn relay_one(store: &dyn Store, bus: &dyn EventBus, item: &Item, held_back: &mut HashSet<String>) -> bool {
-    let record: OutboxRecord = match item.record() {
+/// How many events (up to 10 a day bucket) were recorded after the relay's watermark, up
+/// to `now`: what relay runs have yet to pass (tests wait for none).
+pub async fn unpublished(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let through = match store.get(&keys::outbox_watermark()).await? {
+        Some(item) => Some(item.record::<Watermark>()?.through),
+        None => None,
+    };
+    let first_day = through
+        .as_deref()
+        .and_then(day_of_sort_key)
+        .unwrap_or_else(|| day_of(now - FIRST_RUN_LOOKBACK));
+    let mut count = 0;
+    let mut day = first_day;
+    while day <= day_of(now) {
+        let query = Query::partition(Index::Table, keys::outbox_bucket(&bucket_name(day))).limit(10);
+        let page = store.query(query).await?;
+        count += page
+            .items
+            .iter()
+            .filter(|item| through.as_ref().is_none_or(|through| item.key.sk > *through))
+            .count();
+        day += Duration::days(1);
+    }
+    Ok(count)
+}
+
+/// When an outbox item's event occurred, by its sort key.
+fn occurred_at(item: &Item) -> Option<DateTime<Utc>> {
+    let at = item.key.sk.split('#').next()?;
+    DateTime::parse_from_rfc3339(at).ok().map(|at| at.with_timezone(&Utc))
+}
+
+/// Publishes one outbox item; on failure, when its event occurred (if readable).
+async fn relay_one(bus: &dyn EventBus, item: &Item) -> Result<(), Option<DateTime<Utc>>> {
+    let OutboxRecord { queue, event } = match item.record() {
         Ok(record) => record,
         Err(err) => {
-            // Left in place for someone to look at: deleting it would lose the event for good.
-            tracing::error!(pk = %item.key.pk, error = %err, "unreadable outbox item");
-            return false;
+            // The relay stops here, and the outbox-age alarm fires: skipping it would lose
+            // the event for good. Mend or delete the item (docs/operations.md).
+            tracing::error!(pk = %item.key.pk, sk = %item.key.sk, error = %err, "unreadable outbox item");
+            return Err(occurred_at(item));
         }
     };
-    let OutboxRecord { queue, event } = record;
-    if held_back.contains(&event.booking_id) {
-        return false;
-    }
-    match bus.publish(queue, &event).await {
-        Ok(()) => {
-            delete_published(store, &item.key, &event.id).await;
-            true
-        }
-        Err(err) => {
-            tracing::warn!(
-                event_id = %event.id,
-                queue = queue.name(),
-                error = %err,
-                "outbox relay could not publish"
-            );
-            held_back.insert(event.booking_id);
-            false
+    let mut attempt = 1;
+    loop {
+        match bus.publish(queue, &event).await {
+            Ok(()) => return Ok(()),
+            Err(_) if attempt < PUBLISH_ATTEMPTS => attempt += 1,
+            Err(err) => {
+                tracing::warn!(
+                    event_id = %event.id,
+                    queue = queue.name(),
+                    error = %err,
+                    "outbox relay could not publish"
+                );
+                return Err(Some(event.occurred_at));
+            }
         }
     }
 }
@@ -209,52 +356,63 @@ mod tests {
 
     use super::*;
     use crate::events::{BusError, EventType};
-    use crate::store::{Page, ResumeKey, Update};
+    use crate::store::{Key, Page, Update};
+
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 3, 1, 10, 0, 0).unwrap()
+    }
 
     fn event_at(booking: &str, millis: i64) -> Event {
-        let at = Utc.timestamp_millis_opt(1_800_000_000_000 + millis).single().unwrap();
+        let at = start() + Duration::milliseconds(millis);
         Event::new(EventType::PaymentSucceeded, booking, at, json!({"amount": 1}))
+    }
+
+    /// When every event up to `millis` is settled.
+    fn settled(millis: i64) -> DateTime<Utc> {
+        start() + Duration::milliseconds(millis) + SETTLE
     }
 
     #[test]
     fn index_time_has_fixed_width_millis() {
         let whole = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(index_time(whole), "2026-01-01T00:00:00.000Z");
-        let half = whole + chrono::Duration::milliseconds(500);
+        let half = whole + Duration::milliseconds(500);
         assert_eq!(index_time(half), "2026-01-01T00:00:00.500Z");
         assert!(index_time(whole) < index_time(half));
     }
 
     #[test]
-    fn record_puts_an_absent_outbox_item_in_the_index() {
-        let event = event_at("B1", 0);
+    fn record_puts_an_absent_item_in_its_day_bucket_that_ttl_removes() {
+        let event = event_at("B1", 1_500);
         let action = record(Queue::PaymentEvents, &event).unwrap();
         let TxAction::Put { item, condition } = action else {
             panic!("expected a put, got {action:?}");
         };
         assert_eq!(condition, Condition::Absent);
-        assert_eq!(item.key, keys::outbox(&event.id));
-        assert_eq!(item.kind, kind::OUTBOX);
         assert_eq!(
-            item.gsi1,
-            Some(keys::outbox_index(&index_time(event.occurred_at), &event.id))
+            item.key,
+            Key::new("OUTBOX#2027-03-01", format!("2027-03-01T10:00:01.500Z#{}", event.id))
         );
-        assert_eq!(item.attrs["queue"], json!("payment-events"));
-        assert_eq!(item.attrs["event"], serde_json::to_value(&event).unwrap());
+        assert_eq!(item.kind, kind::OUTBOX);
+        assert_eq!((item.gsi1.as_ref(), item.gsi2.as_ref()), (None, None), "no index entry");
+        assert_eq!(item.ttl, Some((event.occurred_at + Duration::days(30)).timestamp()));
         let back: OutboxRecord = item.record().unwrap();
         assert_eq!(back.queue, Queue::PaymentEvents);
         assert_eq!(back.event, event);
     }
 
-    /// Just enough of a store for the outbox: puts, deletes and gsi1 queries.
+    /// Just enough of a store for the outbox: gets, puts and table queries of a partition.
     #[derive(Default)]
     struct FakeStore {
         items: Mutex<BTreeMap<Key, Item>>,
+        writes: Mutex<usize>,
+        /// A partition whose queries fail (throttled), as a read that ran out of retries.
+        unreadable: Mutex<Option<String>>,
     }
 
     impl FakeStore {
-        fn len(&self) -> usize {
-            self.items.lock().unwrap().len()
+        fn writes(&self) -> usize {
+            *self.writes.lock().unwrap()
         }
     }
 
@@ -267,15 +425,15 @@ mod tests {
             self.get(key).await
         }
         async fn put(&self, item: Item, _condition: Condition) -> Result<(), StoreError> {
+            *self.writes.lock().unwrap() += 1;
             self.items.lock().unwrap().insert(item.key.clone(), item);
             Ok(())
         }
         async fn update(&self, _key: &Key, _update: Update, _condition: Condition) -> Result<Item, StoreError> {
             Err(StoreError::InvalidRequest("not in this fake".into()))
         }
-        async fn delete(&self, key: &Key, _condition: Condition) -> Result<(), StoreError> {
-            self.items.lock().unwrap().remove(key);
-            Ok(())
+        async fn delete(&self, _key: &Key, _condition: Condition) -> Result<(), StoreError> {
+            Err(StoreError::InvalidRequest("the outbox deletes nothing".into()))
         }
         async fn transact(&self, actions: Vec<TxAction>) -> Result<(), StoreError> {
             for action in actions {
@@ -286,27 +444,35 @@ mod tests {
             Ok(())
         }
         async fn query(&self, query: Query) -> Result<Page, StoreError> {
-            assert_eq!(query.index, Index::Gsi1);
-            let after = query.start.map(|ResumeKey(map)| map["gsi1sk"].clone());
+            assert_eq!(query.index, Index::Table);
+            if self.unreadable.lock().unwrap().as_deref() == Some(query.pk.as_str()) {
+                return Err(StoreError::Throttled("injected".into()));
+            }
+            let after = query.start.map(|ResumeKey(map)| map["sk"].clone());
+            let in_range = |sk: &str| match &query.range {
+                SortKeyRange::All => true,
+                SortKeyRange::Between(from, to) => {
+                    assert!(from <= to, "DynamoDB refuses BETWEEN with bounds reversed");
+                    sk >= from.as_str() && sk <= to.as_str()
+                }
+                SortKeyRange::Until(to) => sk <= to.as_str(),
+                other => panic!("not in this fake: {other:?}"),
+            };
             let mut items: Vec<Item> = self
                 .items
                 .lock()
                 .unwrap()
                 .values()
-                .filter(|item| item.gsi1.as_ref().is_some_and(|k| k.pk == query.pk))
-                .filter(|item| {
-                    after
-                        .as_ref()
-                        .is_none_or(|after| &item.gsi1.as_ref().unwrap().sk > after)
-                })
+                .filter(|item| item.key.pk == query.pk && in_range(&item.key.sk))
+                .filter(|item| after.as_ref().is_none_or(|after| &item.key.sk > after))
                 .cloned()
                 .collect();
-            items.sort_by(|a, b| a.gsi1.as_ref().unwrap().sk.cmp(&b.gsi1.as_ref().unwrap().sk));
+            items.sort_by(|a, b| a.key.sk.cmp(&b.key.sk));
             let more = items.len() > query.limit as usize;
             items.truncate(query.limit as usize);
             let next = more.then(|| {
-                let last = items.last().unwrap().gsi1.as_ref().unwrap().sk.clone();
-                ResumeKey(BTreeMap::from([("gsi1sk".to_owned(), last)]))
+                let last = items.last().unwrap().key.sk.clone();
+                ResumeKey(BTreeMap::from([("sk".to_owned(), last)]))
             });
             Ok(Page { items, next })
         }
@@ -319,11 +485,19 @@ mod tests {
         }
     }
 
-    /// Records what it publishes; refuses events of the bookings in `down_for`.
+    /// Records what it publishes; refuses events of the bookings in `down_for`, and the next
+    /// `refusals` publishes of any.
     #[derive(Default)]
     struct FakeBus {
         published: Mutex<Vec<String>>,
         down_for: Mutex<HashSet<String>>,
+        refusals: Mutex<u32>,
+    }
+
+    impl FakeBus {
+        fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.published.lock().unwrap())
+        }
     }
 
     #[async_trait]
@@ -331,6 +505,11 @@ mod tests {
         async fn publish(&self, _queue: Queue, event: &Event) -> Result<(), BusError> {
             if self.down_for.lock().unwrap().contains(&event.booking_id) {
                 return Err(BusError::Unavailable("down".into()));
+            }
+            let mut refusals = self.refusals.lock().unwrap();
+            if *refusals > 0 {
+                *refusals -= 1;
+                return Err(BusError::Unavailable("refused once".into()));
             }
             self.published.lock().unwrap().push(event.id.clone());
             Ok(())
@@ -346,100 +525,245 @@ mod tests {
         events.iter().map(|e| (Queue::BookingEvents, e.clone())).collect()
     }
 
+    fn ids(events: &[Event]) -> Vec<String> {
+        events.iter().map(|e| e.id.clone()).collect()
+    }
+
+    async fn run(store: &FakeStore, bus: &FakeBus, now: DateTime<Utc>, max: usize) -> RelayReport {
+        relay(store, bus, now, SETTLE, max).await.unwrap()
+    }
+
+    fn published(count: usize) -> RelayReport {
+        RelayReport {
+            published: count,
+            ..RelayReport::default()
+        }
+    }
+
     #[tokio::test]
-    async fn publish_recorded_deletes_what_it_published_and_keeps_booking_order() {
+    async fn publish_recorded_keeps_the_items_and_holds_back_a_failing_booking() {
         let store = FakeStore::default();
         let bus = FakeBus::default();
         let (a1, b1, a2) = (event_at("A", 0), event_at("B", 1), event_at("A", 2));
         let batch = recorded(&store, &[a1.clone(), b1.clone(), a2.clone()]).await;
         bus.down_for.lock().unwrap().insert("A".into());
 
-        publish_recorded(&store, &bus, &batch).await;
-        assert_eq!(*bus.published.lock().unwrap(), vec![b1.id.clone()]);
-        assert_eq!(store.len(), 2, "A's events stay for the relay");
+        publish_recorded(&bus, &batch).await;
+        assert_eq!(bus.take(), vec![b1.id.clone()]);
+        assert_eq!(store.items.lock().unwrap().len(), 3, "nothing deleted");
 
         bus.down_for.lock().unwrap().clear();
-        let report = relay(&store, &bus, 10).await.unwrap();
-        assert_eq!(
-            report,
-            RelayReport {
-                published: 2,
-                failed: 0
-            }
-        );
-        assert_eq!(*bus.published.lock().unwrap(), vec![b1.id, a1.id, a2.id]);
-        assert_eq!(store.len(), 0);
+        assert_eq!(run(&store, &bus, settled(2), 10).await, published(3));
+        assert_eq!(bus.take(), ids(&[a1, b1, a2]), "in time order, B1 again");
     }
 
     #[tokio::test]
-    async fn relay_pages_oldest_first_up_to_max() {
+    async fn relay_publishes_settled_events_once_in_time_order() {
         let store = FakeStore::default();
         let bus = FakeBus::default();
-        let events: Vec<Event> = (0..250).rev().map(|i| event_at(&format!("B{i}"), i)).collect();
-        recorded(&store, &events).await;
+        let early = event_at("A", 0);
+        let late = event_at("B", 60_000);
+        recorded(&store, &[late.clone(), early.clone()]).await;
 
-        let report = relay(&store, &bus, 120).await.unwrap();
         assert_eq!(
-            report,
-            RelayReport {
-                published: 120,
-                failed: 0
-            }
+            run(&store, &bus, start() + Duration::seconds(30), 10).await,
+            published(0)
         );
-        let mut oldest = events;
-        oldest.sort_by_key(|e| e.occurred_at);
-        let expected: Vec<String> = oldest.iter().take(120).map(|e| e.id.clone()).collect();
-        assert_eq!(*bus.published.lock().unwrap(), expected);
-
-        let report = relay(&store, &bus, 1000).await.unwrap();
         assert_eq!(
-            report,
-            RelayReport {
-                published: 130,
-                failed: 0
-            }
+            run(&store, &bus, settled(0), 10).await,
+            published(1),
+            "only the settled one"
         );
-        assert_eq!(relay(&store, &bus, 1000).await.unwrap(), RelayReport::default());
-        assert_eq!(relay(&store, &bus, 0).await.unwrap(), RelayReport::default());
+        assert_eq!(bus.take(), ids(&[early]));
+        assert_eq!(run(&store, &bus, settled(60_000), 10).await, published(1));
+        assert_eq!(bus.take(), ids(&[late]));
+        assert_eq!(
+            run(&store, &bus, settled(120_000), 10).await,
+            published(0),
+            "past the watermark"
+        );
+        assert!(bus.take().is_empty());
     }
 
     #[tokio::test]
-    async fn relay_holds_back_later_events_of_a_failing_booking() {
+    async fn relay_walks_day_buckets_up_to_max_and_resumes_where_it_stopped() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, start(), 10).await;
+        // 250 events over five day buckets, one each 25 minutes, recorded newest first.
+        let events: Vec<Event> = (0..250)
+            .rev()
+            .map(|i| event_at(&format!("B{i}"), i * 1_500_000))
+            .collect();
+        recorded(&store, &events).await;
+        let now = settled(250 * 1_500_000);
+        assert_eq!(unpublished(&store, now).await.unwrap(), 50, "up to 10 a bucket");
+
+        let report = run(&store, &bus, now, 120).await;
+        assert_eq!((report.published, report.failed), (120, 0));
+        let mut oldest = events;
+        oldest.sort_by_key(|e| e.occurred_at);
+        assert_eq!(report.behind_since, Some(oldest[120].occurred_at));
+        assert_eq!(bus.take(), ids(&oldest[..120]));
+
+        assert_eq!(run(&store, &bus, now, 1000).await, published(130));
+        assert_eq!(bus.take(), ids(&oldest[120..]));
+        assert_eq!(unpublished(&store, now).await.unwrap(), 0);
+        assert_eq!(run(&store, &bus, now, 1000).await, published(0));
+    }
+
+    #[tokio::test]
+    async fn relay_stops_at_the_first_failure_and_starts_there_next_time() {
         let store = FakeStore::default();
         let bus = FakeBus::default();
         let events = [event_at("A", 0), event_at("B", 1), event_at("A", 2)];
         recorded(&store, &events).await;
-        bus.down_for.lock().unwrap().insert("A".into());
+        bus.down_for.lock().unwrap().insert("B".into());
 
-        let report = relay(&store, &bus, 10).await.unwrap();
+        let report = run(&store, &bus, settled(2), 10).await;
         assert_eq!(
             report,
             RelayReport {
                 published: 1,
-                failed: 2
+                failed: 1,
+                behind_since: Some(events[1].occurred_at),
             }
         );
-        assert_eq!(store.len(), 2);
+        assert_eq!(bus.take(), ids(&events[..1]));
+        assert_eq!(unpublished(&store, settled(2)).await.unwrap(), 2);
+
+        bus.down_for.lock().unwrap().clear();
+        assert_eq!(run(&store, &bus, settled(2), 10).await, published(2));
+        assert_eq!(bus.take(), ids(&events[1..]));
     }
 
     #[tokio::test]
-    async fn relay_leaves_unreadable_items_in_place() {
+    async fn relay_tries_a_refused_publish_again_before_it_stops() {
         let store = FakeStore::default();
         let bus = FakeBus::default();
-        let junk = Item::new(keys::outbox("X"), kind::OUTBOX, &json!({"queue": "nope"}))
-            .unwrap()
-            .with_gsi1(keys::outbox_index("2000-01-01T00:00:00.000Z", "X"));
-        store.put(junk, Condition::Always).await.unwrap();
-        recorded(&store, &[event_at("A", 0)]).await;
+        let event = event_at("A", 0);
+        recorded(&store, std::slice::from_ref(&event)).await;
+        *bus.refusals.lock().unwrap() = PUBLISH_ATTEMPTS - 1;
+        assert_eq!(run(&store, &bus, settled(0), 10).await, published(1));
+        assert_eq!(bus.take(), ids(&[event]));
+    }
 
-        let report = relay(&store, &bus, 10).await.unwrap();
+    #[tokio::test]
+    async fn relay_stops_at_an_unreadable_item() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        let junk = Item::new(
+            keys::outbox("2027-03-01", "2027-03-01T10:00:00.000Z", "0"),
+            kind::OUTBOX,
+            &json!({"queue": "nope"}),
+        )
+        .unwrap();
+        store.put(junk, Condition::Always).await.unwrap();
+        let event = event_at("A", 1);
+        recorded(&store, std::slice::from_ref(&event)).await;
+
+        let report = run(&store, &bus, settled(1), 10).await;
+        assert_eq!((report.published, report.failed), (0, 1));
+        assert_eq!(report.behind_since, Some(start()));
+        assert!(bus.take().is_empty(), "nothing after it is skipped");
+    }
+
+    #[tokio::test]
+    async fn an_idle_relay_writes_its_watermark_once_a_day() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        // The first run walks from a day back and marks how far it came; then one
+        // each ten minutes of the day (10:00 to 23:50).
+        run(&store, &bus, settled(0), 10).await;
+        let first = store.writes();
+        assert_eq!(first, 1);
+        for step in 1..84 {
+            run(&store, &bus, settled(step * 600_000), 10).await;
+        }
+        assert_eq!(store.writes(), first, "nothing new in the same day");
+        let next_day = 15 * 3_600_000;
+        run(&store, &bus, settled(next_day), 10).await;
+        assert_eq!(store.writes(), first + 1);
+        // An event after all that is still found.
+        let event = event_at("A", next_day + 60_000);
+        recorded(&store, std::slice::from_ref(&event)).await;
+        assert_eq!(run(&store, &bus, settled(next_day + 60_000), 10).await, published(1));
+    }
+
+    #[tokio::test]
+    async fn a_clock_moved_back_still_finds_new_events() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, start() + Duration::days(3), 10).await;
+        let event = event_at("A", 0);
+        recorded(&store, std::slice::from_ref(&event)).await;
         assert_eq!(
-            report,
-            RelayReport {
-                published: 1,
-                failed: 1
-            }
+            run(&store, &bus, start() - Duration::minutes(1), 10).await,
+            published(0)
         );
-        assert_eq!(store.len(), 1);
+        assert_eq!(run(&store, &bus, settled(0), 10).await, published(1));
+    }
+
+    #[tokio::test]
+    async fn a_clock_moved_back_within_the_day_still_finds_new_events() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, settled(20 * 60_000), 10).await;
+        // Back ten minutes, same day: events from then on are found as the clock catches up.
+        let event = event_at("A", 10 * 60_000 + 1);
+        recorded(&store, std::slice::from_ref(&event)).await;
+        assert_eq!(run(&store, &bus, settled(10 * 60_000), 10).await, published(0));
+        assert_eq!(run(&store, &bus, settled(10 * 60_000 + 1), 10).await, published(1));
+        assert_eq!(bus.take(), ids(&[event]));
+    }
+
+    #[tokio::test]
+    async fn a_long_walk_goes_on_at_the_next_run() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, settled(0), 10).await;
+        let later = 70 * 24 * 3_600_000;
+        let event = event_at("A", later);
+        recorded(&store, std::slice::from_ref(&event)).await;
+        let now = settled(later);
+        let report = run(&store, &bus, now, 10).await;
+        assert_eq!(report.published, 0);
+        assert_eq!(
+            report.behind_since,
+            Some(day_of(start()) + Duration::days(60)),
+            "the buckets it left"
+        );
+        assert_eq!(run(&store, &bus, now, 10).await, published(1));
+        assert_eq!(bus.take(), ids(&[event]));
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_keeps_what_the_walk_got_through() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, settled(0), 10).await;
+        // Five days on (a local clock move), the walk cannot read the third day's bucket: the
+        // days it did read are kept.
+        let stuck = start() + Duration::days(3);
+        let event = Event::new(EventType::PaymentSucceeded, "A", stuck, json!({}));
+        recorded(&store, std::slice::from_ref(&event)).await;
+        *store.unreadable.lock().unwrap() = Some(keys::outbox_bucket(&bucket_name(day_of(stuck))));
+        let now = settled(0) + Duration::days(5);
+        assert!(relay(&store, &bus, now, SETTLE, 10).await.is_err());
+        let mark: Watermark = store
+            .get(&keys::outbox_watermark())
+            .await
+            .unwrap()
+            .unwrap()
+            .record()
+            .unwrap();
+        assert_eq!(day_of_sort_key(&mark.through), Some(day_of(stuck) - Duration::days(1)));
+
+        // Its event is still published once the bucket reads again, however far the clock
+        // has moved meanwhile: the walk goes by the watermark, not by age.
+        *store.unreadable.lock().unwrap() = None;
+        let report = run(&store, &bus, now + Duration::days(40), 10).await;
+        assert_eq!(report.published, 1);
+        assert_eq!(bus.take(), ids(&[event]));
     }
 }

@@ -137,18 +137,16 @@ fn store() -> SqliteStore {
     SqliteStore::open_temporary(Arc::new(SystemClock)).unwrap()
 }
 
-/// Keys of every live item of the outbox and the bookings written by these tests.
-async fn keys_of(store: &SqliteStore, event: &Event) -> Vec<Key> {
-    let mut found = Vec::new();
-    for key in [
-        Key::new(format!("BOOKING#{}", event.booking_id), "BOOKING"),
-        keys::outbox(&event.id),
-    ] {
-        if store.get(&key).await.unwrap().is_some() {
-            found.push(key);
-        }
-    }
-    found
+/// Whether the outbox item of `event` is stored.
+async fn outbox_holds(store: &SqliteStore, event: &Event) -> bool {
+    let day = event.occurred_at.format("%Y-%m-%d").to_string();
+    let at = event.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let key = keys::outbox(&day, &at, &event.id);
+    store
+        .get(&key)
+        .await
+        .unwrap()
+        .is_some_and(|item| item.kind == kind::OUTBOX)
 }
 
 /// A booking item written together with the event that announces it.
@@ -168,60 +166,78 @@ fn booking_with_event(event: &Event) -> Vec<TxAction> {
     ]
 }
 
-#[tokio::test]
-async fn relay_publishes_what_a_transaction_left_in_the_outbox_once() {
-    let (client, queue, bus) = setup("relay").await;
-    let store = store();
-    let published = event("BOOKING1");
-    store.transact(booking_with_event(&published)).await.unwrap();
-    let outbox_item = store.get(&keys::outbox(&published.id)).await.unwrap().unwrap();
-    assert_eq!(outbox_item.kind, kind::OUTBOX);
-
-    let report = outbox::relay(&store, &bus, 100).await.unwrap();
-    assert_eq!(
-        report,
-        RelayReport {
-            published: 1,
-            failed: 0
-        }
-    );
-    assert_eq!(
-        keys_of(&store, &published).await,
-        vec![Key::new("BOOKING#BOOKING1", "BOOKING")],
-        "outbox item deleted, booking kept"
-    );
-    assert_eq!(outbox::relay(&store, &bus, 100).await.unwrap(), RelayReport::default());
-
-    let messages = receive(&client, &queue.url, 30).await;
-    assert_eq!(messages.len(), 1, "published once");
-    let body: Event = serde_json::from_str(messages[0].body().unwrap()).unwrap();
-    assert_eq!(body, published);
+fn published(count: usize) -> RelayReport {
+    RelayReport {
+        published: count,
+        ..RelayReport::default()
+    }
 }
 
 #[tokio::test]
-async fn publish_recorded_publishes_after_commit_and_leaves_failures_for_the_relay() {
+async fn relay_publishes_a_settled_event_once_and_fifo_drops_its_second_copy() {
+    let (client, queue, bus) = setup("relay").await;
+    let store = store();
+    let sent = event("BOOKING1");
+    store.transact(booking_with_event(&sent)).await.unwrap();
+    assert!(outbox_holds(&store, &sent).await);
+    let now = sent.occurred_at;
+
+    // Not settled yet: the relay leaves it to the publish after commit.
+    assert_eq!(
+        outbox::relay(&store, &bus, now, outbox::SETTLE, 100).await.unwrap(),
+        published(0)
+    );
+    outbox::publish_recorded(&bus, &[(Queue::BookingEvents, sent.clone())]).await;
+    assert!(outbox_holds(&store, &sent).await, "kept: TTL removes it, at no cost");
+
+    let settled = now + outbox::SETTLE + chrono::Duration::seconds(1);
+    assert_eq!(
+        outbox::relay(&store, &bus, settled, outbox::SETTLE, 100).await.unwrap(),
+        published(1)
+    );
+    assert_eq!(
+        outbox::relay(
+            &store,
+            &bus,
+            settled + chrono::Duration::minutes(1),
+            outbox::SETTLE,
+            100
+        )
+        .await
+        .unwrap(),
+        published(0),
+        "past the watermark"
+    );
+
+    let messages = receive(&client, &queue.url, 30).await;
+    assert_eq!(messages.len(), 1, "the relay's copy has the same deduplication id");
+    let body: Event = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(body, sent);
+}
+
+#[tokio::test]
+async fn an_event_whose_publish_failed_is_published_by_the_relay_in_order() {
     let (client, queue, bus) = setup("recorded").await;
     let store = store();
     let sent = event("BOOKING1");
     store.transact(booking_with_event(&sent)).await.unwrap();
-    outbox::publish_recorded(&store, &bus, &[(Queue::BookingEvents, sent.clone())]).await;
-    assert_eq!(keys_of(&store, &sent).await.len(), 1, "outbox item deleted");
+    outbox::publish_recorded(&bus, &[(Queue::BookingEvents, sent.clone())]).await;
 
-    // A function that may not publish to the queue: the event stays for the relay.
+    // A function that may not publish to the queue: the event waits for the relay, which
+    // stops at it while it still cannot publish.
     let stuck = event("BOOKING2");
     store.transact(booking_with_event(&stuck)).await.unwrap();
     let no_queues = SqsBus::new(client.clone(), []);
-    outbox::publish_recorded(&store, &no_queues, &[(Queue::BookingEvents, stuck.clone())]).await;
-    assert_eq!(keys_of(&store, &stuck).await.len(), 2, "outbox item kept");
-    let report = outbox::relay(&store, &bus, 100).await.unwrap();
-    assert_eq!(
-        report,
-        RelayReport {
-            published: 1,
-            failed: 0
-        }
-    );
-    assert_eq!(keys_of(&store, &stuck).await.len(), 1);
+    outbox::publish_recorded(&no_queues, &[(Queue::BookingEvents, stuck.clone())]).await;
+    let settled = stuck.occurred_at + outbox::SETTLE + chrono::Duration::seconds(1);
+    let report = outbox::relay(&store, &no_queues, settled, outbox::SETTLE, 100)
+        .await
+        .unwrap();
+    assert_eq!((report.published, report.failed), (0, 1));
+    assert_eq!(report.behind_since, Some(sent.occurred_at), "stopped at the first one");
+
+    let report = outbox::relay(&store, &bus, settled, outbox::SETTLE, 100).await.unwrap();
+    assert_eq!(report, published(2));
 
     let bodies: Vec<Event> = receive(&client, &queue.url, 30)
         .await

@@ -1,5 +1,7 @@
-//! Scheduled each minute: publishes events whose publish right after commit did not happen
-//! (the process died, or the queue was unreachable), so no event is lost.
+//! Scheduled each minute: publishes again the events recorded in the outbox since the last
+//! run, so that none whose publish right after commit did not happen (the process died, or
+//! the queue was unreachable) is lost. A second copy of an event that did go out is dropped by
+//! SQS FIFO deduplication (and consumers are idempotent by event id).
 
 use serde::Serialize;
 use shared::App;
@@ -16,21 +18,39 @@ pub struct RelayOutcome {
     pub failed: usize,
 }
 
-/// One relay pass over the outbox.
-pub async fn relay(app: &App) -> Result<RelayReport, StoreError> {
-    outbox::relay(app.store.as_ref(), app.bus.as_ref(), MAX_EVENTS_PER_RUN).await
+/// One relay pass over the outbox, publishing what is at least `settle` old
+/// ([`outbox::SETTLE`] in AWS).
+pub async fn relay(app: &App, settle: chrono::Duration) -> Result<RelayReport, StoreError> {
+    outbox::relay(
+        app.store.as_ref(),
+        app.bus.as_ref(),
+        app.clock.now(),
+        settle,
+        MAX_EVENTS_PER_RUN,
+    )
+    .await
+}
+
+/// How old an event is before the local API's relay publishes it again. Its store commits a
+/// transaction within milliseconds of the time the request took, but a request slowed by
+/// retries (the fault tests) may take seconds; an eventually consistent read there sees
+/// every committed write.
+pub const LOCAL_SETTLE: chrono::Duration = chrono::Duration::seconds(5);
+
+/// One relay pass of the local API (every second, and at each clock move).
+pub async fn relay_local(app: &App) -> Result<RelayReport, StoreError> {
+    relay(app, LOCAL_SETTLE).await
 }
 
 /// The scheduled event's content does not matter: every tick runs one pass.
 pub async fn handle(app: &App, _event: serde_json::Value) -> Result<RelayOutcome, shared::lambda::Error> {
-    let report = relay(app).await?;
-    // The age of what the relay left behind (0 when the outbox is empty), for the alarm on
-    // events stuck for more than 5 minutes.
+    let report = relay(app, outbox::SETTLE).await?;
+    // The age of the oldest event the run had to leave (0 when it published everything
+    // settled), for the alarm on events stuck for more than 5 minutes.
     let now = app.clock.now();
-    let age = match shared::outbox::oldest(app.store.as_ref()).await? {
-        Some(at) => (now - at).num_milliseconds().max(0) as f64 / 1000.0,
-        None => 0.0,
-    };
+    let age = report
+        .behind_since
+        .map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
     shared::metrics::record(&[(shared::metrics::Metric::OutboxOldestAgeSeconds, age)], now);
     tracing::info!(
         published = report.published,

@@ -361,7 +361,7 @@ where
 
         match app.store.transact(actions).await {
             Ok(()) => {
-                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+                outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
                 tracing::info!(
                     booking_id = %next.id,
                     from = current.status.as_str(),

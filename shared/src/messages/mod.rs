@@ -299,7 +299,7 @@ async fn deliver(app: &App, parties: &Parties, message: &Message, inquiry: Optio
     // A collision is retried by the store; one it did not get past is `503`.
     match app.store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+            outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
             Ok(true)
         }
         Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(false),
@@ -399,7 +399,7 @@ pub async fn start(app: &App, principal: &Principal, input: StartInput) -> Resul
         let recorded = with_mail_event(&parties, &message, &mut actions)?;
         match app.store.transact(actions).await {
             Ok(()) => {
-                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+                outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
                 tracing::info!(conversation_id = %parties.conversation_id, property_id = %property.id, "conversation started");
                 let conversation = participant(app, principal, &parties.conversation_id).await?;
                 return Ok(Started {

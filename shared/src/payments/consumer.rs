@@ -66,7 +66,7 @@ pub async fn on_event(app: &App, event: Event) -> Result<(), PaymentEventError> 
             let deadline: Deadline =
                 serde_json::from_value(event.data.clone()).map_err(|err| malformed(&event, err))?;
             match deadline.kind {
-                DeadlineKind::Payout => pay_out(app, &deadline.subject_id, event.occurred_at).await,
+                DeadlineKind::Payout => pay_out(app, &deadline.subject_id).await,
                 other => {
                     tracing::warn!(?other, "deadline for another queue ignored");
                     Ok(())
@@ -218,8 +218,11 @@ async fn schedule_payout(app: &App, event: &Event) -> Result<(), PaymentEventErr
     }
 }
 
-/// When the payout comes due: marked paid (once).
-async fn pay_out(app: &App, booking_id: &str, at: DateTime<Utc>) -> Result<(), PaymentEventError> {
+/// When the payout comes due: marked paid (once), at the time it is handled. That is also
+/// its event's time, as the outbox requires (the relay finds an event by the time it was
+/// recorded): the deadline's own event may have waited on the queue for minutes.
+async fn pay_out(app: &App, booking_id: &str) -> Result<(), PaymentEventError> {
+    let at = app.clock.now();
     let update = Update::new()
         .set("status", "paid")
         .set("paidAt", serde_json::to_value(at).map_err(ApiError::internal)?);
@@ -235,7 +238,7 @@ async fn pay_out(app: &App, booking_id: &str, at: DateTime<Utc>) -> Result<(), P
     ];
     match app.store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+            outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
             tracing::info!(booking_id, "payout paid");
             Ok(())
         }

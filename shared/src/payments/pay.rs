@@ -258,7 +258,7 @@ async fn record_new(
     }
     match app.store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+            outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
             tracing::info!(payment_id = %payment.id, booking_id = %payment.booking_id, status = ?payment.status, "payment recorded");
             count_outcome(payment, now);
             Ok(answer.clone())

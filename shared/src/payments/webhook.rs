@@ -169,7 +169,7 @@ async fn settle(
         actions.extend(outcome_actions);
         match app.store.transact(actions).await {
             Ok(()) => {
-                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+                outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
                 tracing::info!(event_id, payment_id = %settled.id, status = ?status, "payment settled by webhook");
                 super::pay::count_outcome(&settled, now);
                 return Ok(());

@@ -476,7 +476,7 @@ pub async fn delete(app: &App, principal: &Principal, property_id: &str, photo_i
         }
         match app.store.transact(actions).await {
             Ok(()) => {
-                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &[(Queue::PhotoEvents, event)]).await;
+                outbox::publish_recorded(app.bus.as_ref(), &[(Queue::PhotoEvents, event)]).await;
                 return Ok(());
             }
             Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => continue,

@@ -124,7 +124,7 @@ pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiEr
         }
         match app.store.transact(all).await {
             Ok(()) => {
-                outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &recorded).await;
+                outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
                 tracing::info!(booking_id, published = hidden.len(), "reviews published");
                 return Ok(hidden.len());
             }

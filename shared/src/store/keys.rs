@@ -82,17 +82,21 @@ pub fn token_family(family_id: &str) -> Key {
     Key::new(format!("FAMILY#{family_id}"), "FAMILY")
 }
 
-/// An event waiting to be published: `OUTBOX#<event id>` / `OUTBOX`.
-pub fn outbox(event_id: &str) -> Key {
-    Key::new(format!("OUTBOX#{event_id}"), "OUTBOX")
+/// An event recorded for publishing, in the day bucket of its time:
+/// `OUTBOX#<day>` / `<occurredAt>#<event id>` (fixed-width RFC 3339, so the bucket sorts by
+/// time).
+pub fn outbox(day: &str, occurred_at_rfc3339: &str, event_id: &str) -> Key {
+    Key::new(outbox_bucket(day), format!("{occurred_at_rfc3339}#{event_id}"))
 }
 
-/// Partition of gsi1 holding every unpublished event.
-pub const OUTBOX_INDEX_PK: &str = "OUTBOX";
+/// The partition of the events recorded on `day` (`YYYY-MM-DD`, UTC).
+pub fn outbox_bucket(day: &str) -> String {
+    format!("OUTBOX#{day}")
+}
 
-/// Where an outbox item sits in gsi1: oldest first.
-pub fn outbox_index(occurred_at_rfc3339: &str, event_id: &str) -> IndexKey {
-    IndexKey::new(OUTBOX_INDEX_PK, format!("{occurred_at_rfc3339}#{event_id}"))
+/// How far the outbox relay has published: `SWEEP#OUTBOX` / `SWEEP`.
+pub fn outbox_watermark() -> Key {
+    Key::new("SWEEP#OUTBOX", "SWEEP")
 }
 
 /// A property: `PROPERTY#<id>` / `PROPERTY`.
@@ -385,7 +389,8 @@ mod tests {
         assert_eq!(user("01H").pk, "USER#01H");
         assert_eq!(email_claim("a@b.c"), Key::new("EMAIL#a@b.c", "EMAIL"));
         assert_eq!(refresh_token("ab").pk, "REFRESH#ab");
-        assert_eq!(outbox_index("2026-01-01T00:00:00Z", "E1").sk, "2026-01-01T00:00:00Z#E1");
+        let event = outbox("2026-01-01", "2026-01-01T00:00:00.000Z", "E1");
+        assert_eq!(event, Key::new("OUTBOX#2026-01-01", "2026-01-01T00:00:00.000Z#E1"));
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn address_group(folded: &str) -> String {
 async fn commit_with_event(app: &App, mut actions: Vec<TxAction>, event: Event) -> Result<(), StoreError> {
     actions.push(outbox::record(Queue::Notifications, &event)?);
     app.store.transact(actions).await?;
-    outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+    outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
     Ok(())
 }
 

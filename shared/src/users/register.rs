@@ -151,7 +151,7 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
     actions.push(outbox::record(Queue::Notifications, &event)?);
     match app.store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(app.store.as_ref(), app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+            outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
             Ok(user)
         }
         // The claim is action 0: its condition failing means the address is taken, unless it
