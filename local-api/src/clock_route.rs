@@ -43,7 +43,7 @@ pub async fn read(State(runtime): State<Arc<Runtime>>) -> AxumResponse {
 pub async fn move_clock(State(runtime): State<Arc<Runtime>>, body: axum::body::Bytes) -> AxumResponse {
     match apply(&runtime, &body) {
         Ok(()) => {
-            runtime.due_work.notify_one();
+            runtime.due_work.send_modify(|moves| *moves = moves.wrapping_add(1));
             view(&runtime)
         }
         Err(err) => into_axum(error_response(&err)),

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use shared::App;
 use shared::clock::ManualClock;
-use tokio::sync::Notify;
 
 /// State shared by the router and the background jobs.
 pub struct Runtime {
@@ -14,8 +13,9 @@ pub struct Runtime {
     pub clock: Arc<ManualClock>,
     /// Where the clock offset is kept so a restart keeps the moved time.
     pub clock_file: Option<PathBuf>,
-    /// Notified when the clock moves: scheduled jobs run at once instead of at their next tick.
-    pub due_work: Notify,
+    /// Bumped when the clock moves: each scheduled job runs at once instead of at its next
+    /// tick (a watch, so that a job busy when the clock moved still sees it afterwards).
+    pub due_work: tokio::sync::watch::Sender<u64>,
     /// Where sent email is kept, for `GET /_local/mail`.
     pub mailbox: Option<Arc<shared::mail::Mailbox>>,
     /// Photo files on disk, on the embedded backend (on AWS they go to S3).

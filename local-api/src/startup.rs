@@ -156,7 +156,7 @@ impl LocalApi {
             app,
             clock,
             clock_file,
-            due_work: tokio::sync::Notify::new(),
+            due_work: tokio::sync::watch::Sender::new(0),
             mailbox,
             uploads: None,
             dead_letters: None,
@@ -201,23 +201,27 @@ impl LocalApi {
         router(Arc::clone(&self.runtime), self.routes.clone())
     }
 
-    /// Runs the scheduled jobs every [`JOB_TICK`], and at once when the clock moves.
+    /// Runs each scheduled job every [`JOB_TICK`], and at once when the clock moves: each in
+    /// its own task, as each is its own function on its own schedule in AWS (a long sweep
+    /// after a clock move does not hold up the outbox relay). Aborting the handle stops them.
     pub fn spawn_jobs(&self) -> tokio::task::JoinHandle<()> {
-        let runtime = Arc::clone(&self.runtime);
-        let jobs = self.jobs.clone();
-        tokio::spawn(async move {
-            loop {
-                for (name, job) in &jobs {
-                    if let Err(err) = job(runtime.app).await {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (name, job) in self.jobs.clone() {
+            let app = self.runtime.app;
+            let mut moved = self.runtime.due_work.subscribe();
+            tasks.spawn(async move {
+                loop {
+                    if let Err(err) = job(app).await {
                         tracing::warn!(job = name, error = %err, "scheduled job failed");
                     }
+                    tokio::select! {
+                        () = tokio::time::sleep(JOB_TICK) => {}
+                        _ = moved.changed() => {}
+                    }
                 }
-                tokio::select! {
-                    () = tokio::time::sleep(JOB_TICK) => {}
-                    () = runtime.due_work.notified() => {}
-                }
-            }
-        })
+            });
+        }
+        tokio::spawn(async move { while tasks.join_next().await.is_some() {} })
     }
 
     /// Serves on `listener` until the process ends.
