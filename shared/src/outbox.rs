@@ -181,10 +181,11 @@ pub async fn relay(
 ) -> Result<RelayReport, StoreError> {
     let until = now - settle;
     let until_key = through_time(until);
-    let stored = match store.get(&keys::outbox_watermark()).await? {
+    let mut stored = match store.get(&keys::outbox_watermark()).await? {
         Some(item) => Some(item.record::<Watermark>()?.through),
         None => None,
     };
+    let first_stored = stored.clone();
     // A first run starts a day back; a clock moved back (locally) starts at the new time. Otherwise the walk starts at the watermark however old it is: an event
     // is never skipped for its age (a relay down for longer than the retention finds what TTL
     // has not removed yet, and a local clock moved weeks ahead still finds what was recorded
@@ -244,7 +245,15 @@ pub async fn relay(
                 }
             }
             match page.next {
-                Some(next) => start = Some(next),
+                Some(next) => {
+                    // A busy run keeps its progress page by page (a write per 100 events):
+                    // one cut short by its timeout does not publish them all again.
+                    if stored.as_deref() != Some(done.as_str()) && !page.items.is_empty() {
+                        save_watermark(store, &done).await?;
+                        stored = Some(done.clone());
+                    }
+                    start = Some(next);
+                }
                 None => break,
             }
         }
@@ -264,16 +273,11 @@ pub async fn relay(
     // again meanwhile is empty. It is written whenever it moved back (the clock did, locally:
     // left ahead, it would hide the events recorded until the clock caught up) and after a
     // failed read (a first run's start is then kept, not taken again from a later clock).
-    let moved_on = stored.as_ref().and_then(|key| day_of_sort_key(key)) != day_of_sort_key(&done);
-    let moved_back = stored.as_deref().is_some_and(|key| done.as_str() < key);
+    let moved_on = first_stored.as_ref().and_then(|key| day_of_sort_key(key)) != day_of_sort_key(&done);
+    let moved_back = first_stored.as_deref().is_some_and(|key| done.as_str() < key);
     let worth_writing = report.published > 0 || report.failed > 0 || moved_on || moved_back || unread.is_some();
     if stored.as_deref() != Some(done.as_str()) && worth_writing {
-        let mark = Item::new(
-            keys::outbox_watermark(),
-            kind::SWEEP_WATERMARK,
-            &Watermark { through: done },
-        )?;
-        store.put(mark, Condition::Always).await?;
+        save_watermark(store, &done).await?;
     }
     if report.published > 0 || report.failed > 0 {
         tracing::info!(published = report.published, failed = report.failed, "outbox relay run");
@@ -282,6 +286,17 @@ pub async fn relay(
         Some(err) => Err(err),
         None => Ok(report),
     }
+}
+
+async fn save_watermark(store: &dyn Store, through: &str) -> Result<(), StoreError> {
+    let mark = Item::new(
+        keys::outbox_watermark(),
+        kind::SWEEP_WATERMARK,
+        &Watermark {
+            through: through.to_owned(),
+        },
+    )?;
+    store.put(mark, Condition::Always).await
 }
 
 /// How many events (up to 10 a day bucket) were recorded after the relay's watermark, up
@@ -715,6 +730,32 @@ mod tests {
         assert_eq!(run(&store, &bus, settled(10 * 60_000), 10).await, published(0));
         assert_eq!(run(&store, &bus, settled(10 * 60_000 + 1), 10).await, published(1));
         assert_eq!(bus.take(), ids(&[event]));
+    }
+
+    #[tokio::test]
+    async fn a_busy_run_keeps_its_progress_page_by_page() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, start(), 10).await;
+        let before = store.writes();
+        let events: Vec<Event> = (0..250).map(|i| event_at(&format!("B{i}"), i)).collect();
+        recorded(&store, &events).await;
+        // The third page's first event cannot be sent: the two pages before it are kept.
+        bus.down_for.lock().unwrap().insert("B200".into());
+        let report = run(&store, &bus, settled(250), 1000).await;
+        assert_eq!((report.published, report.failed), (200, 1));
+        assert_eq!(store.writes() - before, 2, "after the first and the second page");
+        let mark: Watermark = store
+            .get(&keys::outbox_watermark())
+            .await
+            .unwrap()
+            .unwrap()
+            .record()
+            .unwrap();
+        assert_eq!(
+            mark.through,
+            outbox_item(Queue::BookingEvents, &events[199]).unwrap().key.sk
+        );
     }
 
     #[tokio::test]
