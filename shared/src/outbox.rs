@@ -181,10 +181,7 @@ pub async fn relay(
 ) -> Result<RelayReport, StoreError> {
     let until = now - settle;
     let until_key = through_time(until);
-    let mut stored = match store.get(&keys::outbox_watermark()).await? {
-        Some(item) => Some(item.record::<Watermark>()?.through),
-        None => None,
-    };
+    let mut stored = load_watermark(store).await?;
     let first_stored = stored.clone();
     // A first run starts a day back; a clock moved back (locally) starts at the new time. Otherwise the walk starts at the watermark however old it is: an event
     // is never skipped for its age (a relay down for longer than the retention finds what TTL
@@ -288,6 +285,14 @@ pub async fn relay(
     }
 }
 
+/// How far the relay has published (`None` before its first run).
+async fn load_watermark(store: &dyn Store) -> Result<Option<String>, StoreError> {
+    match store.get(&keys::outbox_watermark()).await? {
+        Some(item) => Ok(Some(item.record::<Watermark>()?.through)),
+        None => Ok(None),
+    }
+}
+
 async fn save_watermark(store: &dyn Store, through: &str) -> Result<(), StoreError> {
     let mark = Item::new(
         keys::outbox_watermark(),
@@ -302,10 +307,7 @@ async fn save_watermark(store: &dyn Store, through: &str) -> Result<(), StoreErr
 /// How many events (up to 10 a day bucket) were recorded after the relay's watermark, up
 /// to `now`: what relay runs have yet to pass (tests wait for none).
 pub async fn unpublished(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let through = match store.get(&keys::outbox_watermark()).await? {
-        Some(item) => Some(item.record::<Watermark>()?.through),
-        None => None,
-    };
+    let through = load_watermark(store).await?;
     let first_day = through
         .as_deref()
         .and_then(day_of_sort_key)
@@ -745,17 +747,8 @@ mod tests {
         let report = run(&store, &bus, settled(250), 1000).await;
         assert_eq!((report.published, report.failed), (200, 1));
         assert_eq!(store.writes() - before, 2, "after the first and the second page");
-        let mark: Watermark = store
-            .get(&keys::outbox_watermark())
-            .await
-            .unwrap()
-            .unwrap()
-            .record()
-            .unwrap();
-        assert_eq!(
-            mark.through,
-            outbox_item(Queue::BookingEvents, &events[199]).unwrap().key.sk
-        );
+        let mark = load_watermark(&store).await.unwrap().unwrap();
+        assert_eq!(mark, outbox_item(Queue::BookingEvents, &events[199]).unwrap().key.sk);
     }
 
     #[tokio::test]
@@ -791,14 +784,8 @@ mod tests {
         *store.unreadable.lock().unwrap() = Some(keys::outbox_bucket(&bucket_name(day_of(stuck))));
         let now = settled(0) + Duration::days(5);
         assert!(relay(&store, &bus, now, SETTLE, 10).await.is_err());
-        let mark: Watermark = store
-            .get(&keys::outbox_watermark())
-            .await
-            .unwrap()
-            .unwrap()
-            .record()
-            .unwrap();
-        assert_eq!(day_of_sort_key(&mark.through), Some(day_of(stuck) - Duration::days(1)));
+        let mark = load_watermark(&store).await.unwrap().unwrap();
+        assert_eq!(day_of_sort_key(&mark), Some(day_of(stuck) - Duration::days(1)));
 
         // Its event is still published once the bucket reads again, however far the clock
         // has moved meanwhile: the walk goes by the watermark, not by age.
