@@ -8,6 +8,14 @@ use chrono::{DateTime, Duration, Utc};
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
+
+    /// The earliest instant this clock can have told anyone during the last `window` of real
+    /// time: a transaction that took its time then and is still in flight may carry it. On
+    /// a clock that only ticks, `now - window`; one that was moved ahead in the window reads
+    /// earlier than that (the outbox relay must not pass what such a transaction records).
+    fn earliest_read_within(&self, window: Duration) -> DateTime<Utc> {
+        self.now() - window
+    }
 }
 
 /// The machine's clock: what Lambda uses.
@@ -20,18 +28,43 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock stopped at one instant: for tests that need a time to be exact.
+#[derive(Debug, Clone, Copy)]
+pub struct StoppedClock(pub DateTime<Utc>);
+
+impl Clock for StoppedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
 /// A clock that runs at real speed from an offset that can be moved: the local API's
 /// `/_local/clock` and tests use it to reach deadlines without waiting.
 #[derive(Debug, Default)]
 pub struct ManualClock {
-    offset: RwLock<Duration>,
+    state: RwLock<Offsets>,
+}
+
+/// How long a replaced offset is remembered for [`Clock::earliest_read_within`]: longer than
+/// any window asked of it (the local outbox relay's seconds).
+const OFFSET_MEMORY: Duration = Duration::minutes(10);
+
+#[derive(Debug, Default)]
+struct Offsets {
+    current: Duration,
+    /// Offsets replaced within [`OFFSET_MEMORY`]: (when, by the machine's clock, the offset
+    /// stopped being current).
+    replaced: Vec<(DateTime<Utc>, Duration)>,
 }
 
 impl ManualClock {
     /// A clock that starts at the machine's time, shifted by `offset`.
     pub fn with_offset(offset: Duration) -> Self {
         Self {
-            offset: RwLock::new(offset),
+            state: RwLock::new(Offsets {
+                current: offset,
+                replaced: Vec::new(),
+            }),
         }
     }
 
@@ -48,16 +81,25 @@ impl ManualClock {
 
     /// How far this clock is from the machine's.
     pub fn offset(&self) -> Duration {
-        match self.offset.read() {
-            Ok(guard) => *guard,
-            Err(poisoned) => *poisoned.into_inner(),
-        }
+        self.read(|offsets| offsets.current)
     }
 
     fn replace_offset(&self, offset: Duration) {
-        match self.offset.write() {
-            Ok(mut guard) => *guard = offset,
-            Err(poisoned) => *poisoned.into_inner() = offset,
+        let mut guard = match self.state.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let real_now = Utc::now();
+        let previous = guard.current;
+        guard.replaced.retain(|(until, _)| real_now - *until < OFFSET_MEMORY);
+        guard.replaced.push((real_now, previous));
+        guard.current = offset;
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Offsets) -> T) -> T {
+        match self.state.read() {
+            Ok(guard) => f(&guard),
+            Err(poisoned) => f(&poisoned.into_inner()),
         }
     }
 }
@@ -65,6 +107,21 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.offset()
+    }
+
+    /// The window's start read through the smallest offset current at any time in it: the
+    /// one now, or one replaced since the window began.
+    fn earliest_read_within(&self, window: Duration) -> DateTime<Utc> {
+        let start = Utc::now() - window;
+        let smallest = self.read(|offsets| {
+            offsets
+                .replaced
+                .iter()
+                .filter(|(until, _)| *until >= start)
+                .map(|(_, offset)| *offset)
+                .fold(offsets.current, Duration::min)
+        });
+        start + smallest
     }
 }
 
@@ -83,5 +140,31 @@ mod tests {
         assert!(read >= target && read - target < Duration::seconds(1));
         clock.advance(Duration::hours(2));
         assert!(clock.now() - target >= Duration::hours(2));
+    }
+
+    #[test]
+    fn a_clock_moved_ahead_still_reports_the_time_it_told_before_the_move() {
+        let clock = ManualClock::default();
+        let before = clock.now();
+        clock.advance(Duration::days(3));
+        let earliest = clock.earliest_read_within(Duration::seconds(5));
+        assert!(
+            earliest <= before - Duration::seconds(5) + Duration::milliseconds(50),
+            "{earliest} vs {before}"
+        );
+        assert!(earliest > before - Duration::seconds(6), "{earliest} vs {before}");
+        // Moved back: the current offset is the smallest.
+        clock.advance(Duration::days(-10));
+        let earliest = clock.earliest_read_within(Duration::seconds(5));
+        assert!(clock.now() - earliest >= Duration::seconds(5));
+        assert!(clock.now() - earliest < Duration::seconds(6));
+    }
+
+    #[test]
+    fn a_ticking_clock_reports_the_start_of_the_window() {
+        let clock = SystemClock;
+        let earliest = clock.earliest_read_within(Duration::seconds(5));
+        let gap = clock.now() - earliest;
+        assert!(gap >= Duration::seconds(5) && gap < Duration::seconds(6), "{gap}");
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::events::{Event, EventBus, EventType, Queue};
 use crate::outbox;
 use crate::store::keys::{self, kind};
@@ -153,7 +154,8 @@ struct Watermark {
 /// `now`'s hour. Each deadline is deleted in the same transaction that records its event, on
 /// the condition that it is unchanged, so concurrent sweeps emit it once and a deadline
 /// rescheduled meanwhile waits for its new time.
-pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, now: DateTime<Utc>) -> Result<SweepReport, StoreError> {
+pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, clock: &dyn Clock) -> Result<SweepReport, StoreError> {
+    let now = clock.now();
     let now_hour = hour_of(now);
     let watermark = match store.get(&keys::sweep_watermark()).await? {
         Some(item) => Some(item.record::<Watermark>()?.hour),
@@ -188,7 +190,7 @@ pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, now: DateTime<Utc>) ->
                     resume_from = hour;
                     break 'buckets;
                 }
-                match emit(store, bus, &item, now).await? {
+                match emit(store, bus, clock, &item, now).await? {
                     Some(due_at) => {
                         report.emitted += 1;
                         report.most_overdue_secs = report.most_overdue_secs.max((now - due_at).num_seconds());
@@ -233,6 +235,7 @@ async fn bucket_page(
 async fn emit(
     store: &dyn Store,
     bus: &dyn EventBus,
+    clock: &dyn Clock,
     item: &Item,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -245,7 +248,7 @@ async fn emit(
             key: item.key.clone(),
             condition: Condition::VersionEquals(item.version),
         },
-        outbox::record(queue, &event)?,
+        outbox::record(clock, queue, &event)?,
     ];
     match store.transact(actions).await {
         Ok(()) => {

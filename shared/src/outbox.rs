@@ -20,6 +20,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::events::{Event, EventBus, Queue};
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction};
@@ -35,9 +36,9 @@ const RETENTION: Duration = Duration::days(30);
 /// functions that record events, so nothing older can be waiting for it.
 const FIRST_RUN_LOOKBACK: Duration = Duration::days(1);
 
-/// How old an event is before the relay in AWS publishes it again: by then the transaction
-/// that recorded it has committed (a function's timeout is at most 30 s after it took the
-/// time) or failed, and an eventually consistent read sees it.
+/// How old an outbox item is before the relay in AWS passes it: by then the transaction that
+/// recorded it has committed or failed (every function's timeout, at most 45 s, is shorter,
+/// as `tests/tests/template_and_events.rs` checks), and an eventually consistent read sees it.
 pub const SETTLE: Duration = Duration::minutes(2);
 
 /// Most day buckets one relay run reads: one or two normally, two or three on a first run; a
@@ -100,26 +101,27 @@ fn day_of_sort_key(sort_key: &str) -> Option<DateTime<Utc>> {
         .map(|at| day_of(at.with_timezone(&Utc)))
 }
 
-/// The outbox item announcing `event` on `queue`.
-fn outbox_item(queue: Queue, event: &Event) -> Result<Item, StoreError> {
-    let key = keys::outbox(
-        &bucket_name(day_of(event.occurred_at)),
-        &index_time(event.occurred_at),
-        &event.id,
-    );
+/// The outbox item announcing `event` on `queue`, filed under `recorded_at`.
+fn outbox_item(queue: Queue, event: &Event, recorded_at: DateTime<Utc>) -> Result<Item, StoreError> {
+    let key = keys::outbox(&bucket_name(day_of(recorded_at)), &index_time(recorded_at), &event.id);
     let item = Item::new(key, kind::OUTBOX, &OutboxRecordRef { queue, event })?;
-    Ok(item.with_ttl((event.occurred_at + RETENTION).timestamp()))
+    Ok(item.with_ttl((recorded_at + RETENTION).timestamp()))
 }
 
 /// The transaction action recording `event` for `queue`: include it in the transaction of the
-/// change the event announces, then call [`publish_recorded`] once it has committed. The
-/// event's `occurred_at` must be the time it is recorded (the relay finds it by that time).
+/// change the event announces, then call [`publish_recorded`] once it
+/// has committed.
+///
+/// The item is filed under the time read from `clock` here, not the event's own time: the
+/// relay passes a time once [`SETTLE`] has gone by, so what matters is how long after this
+/// read the transaction can still commit, and the reads and retries a use case makes after
+/// it took its time (seconds, under throttling) do not count against that.
 ///
 /// The put requires the key to be free, so recording the same event twice fails the
 /// transaction instead of silently replacing it.
-pub fn record(queue: Queue, event: &Event) -> Result<TxAction, StoreError> {
+pub fn record(clock: &dyn Clock, queue: Queue, event: &Event) -> Result<TxAction, StoreError> {
     Ok(TxAction::Put {
-        item: outbox_item(queue, event)?,
+        item: outbox_item(queue, event, clock.now())?,
         condition: Condition::Absent,
     })
 }
@@ -165,7 +167,8 @@ pub struct RelayReport {
 }
 
 /// Publishes, in time order, up to `max` of the events recorded since the relay's watermark
-/// that are at least `settle` old ([`SETTLE`] in AWS), then moves the watermark past them.
+/// up to `until`, then moves the watermark past them. The caller picks `until` so that no
+/// transaction still in flight can record an event at or before it: [`SETTLE`] ago in AWS.
 ///
 /// Stops at the first event it cannot publish (or read), so that nothing after it is
 /// skipped: the next run starts there again. Fails when the outbox cannot be read or the
@@ -175,11 +178,9 @@ pub struct RelayReport {
 pub async fn relay(
     store: &dyn Store,
     bus: &dyn EventBus,
-    now: DateTime<Utc>,
-    settle: Duration,
+    until: DateTime<Utc>,
     max: usize,
 ) -> Result<RelayReport, StoreError> {
-    let until = now - settle;
     let until_key = through_time(until);
     let mut stored = load_watermark(store).await?;
     let first_stored = stored.clone();
@@ -372,6 +373,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::clock::StoppedClock;
     use crate::events::{BusError, EventType};
     use crate::store::{Key, Page, Update};
 
@@ -399,20 +401,22 @@ mod tests {
     }
 
     #[test]
-    fn record_puts_an_absent_item_in_its_day_bucket_that_ttl_removes() {
+    fn record_files_an_absent_item_under_the_recording_time_in_its_day_bucket_that_ttl_removes() {
         let event = event_at("B1", 1_500);
-        let action = record(Queue::PaymentEvents, &event).unwrap();
+        // Recorded 1.5 s after the event took its time (reads and retries in between).
+        let recorded_at = start() + Duration::milliseconds(3_000);
+        let action = record(&StoppedClock(recorded_at), Queue::PaymentEvents, &event).unwrap();
         let TxAction::Put { item, condition } = action else {
             panic!("expected a put, got {action:?}");
         };
         assert_eq!(condition, Condition::Absent);
         assert_eq!(
             item.key,
-            Key::new("OUTBOX#2027-03-01", format!("2027-03-01T10:00:01.500Z#{}", event.id))
+            Key::new("OUTBOX#2027-03-01", format!("2027-03-01T10:00:03.000Z#{}", event.id))
         );
         assert_eq!(item.kind, kind::OUTBOX);
         assert_eq!((item.gsi1.as_ref(), item.gsi2.as_ref()), (None, None), "no index entry");
-        assert_eq!(item.ttl, Some((event.occurred_at + Duration::days(30)).timestamp()));
+        assert_eq!(item.ttl, Some((recorded_at + Duration::days(30)).timestamp()));
         let back: OutboxRecord = item.record().unwrap();
         assert_eq!(back.queue, Queue::PaymentEvents);
         assert_eq!(back.event, event);
@@ -536,7 +540,7 @@ mod tests {
     async fn recorded(store: &FakeStore, events: &[Event]) -> Vec<(Queue, Event)> {
         let actions = events
             .iter()
-            .map(|e| record(Queue::BookingEvents, e).unwrap())
+            .map(|e| record(&StoppedClock(e.occurred_at), Queue::BookingEvents, e).unwrap())
             .collect();
         store.transact(actions).await.unwrap();
         events.iter().map(|e| (Queue::BookingEvents, e.clone())).collect()
@@ -547,7 +551,7 @@ mod tests {
     }
 
     async fn run(store: &FakeStore, bus: &FakeBus, now: DateTime<Utc>, max: usize) -> RelayReport {
-        relay(store, bus, now, SETTLE, max).await.unwrap()
+        relay(store, bus, now - SETTLE, max).await.unwrap()
     }
 
     fn published(count: usize) -> RelayReport {
@@ -748,7 +752,13 @@ mod tests {
         assert_eq!((report.published, report.failed), (200, 1));
         assert_eq!(store.writes() - before, 2, "after the first and the second page");
         let mark = load_watermark(&store).await.unwrap().unwrap();
-        assert_eq!(mark, outbox_item(Queue::BookingEvents, &events[199]).unwrap().key.sk);
+        assert_eq!(
+            mark,
+            outbox_item(Queue::BookingEvents, &events[199], events[199].occurred_at)
+                .unwrap()
+                .key
+                .sk
+        );
     }
 
     #[tokio::test]
@@ -783,7 +793,7 @@ mod tests {
         recorded(&store, std::slice::from_ref(&event)).await;
         *store.unreadable.lock().unwrap() = Some(keys::outbox_bucket(&bucket_name(day_of(stuck))));
         let now = settled(0) + Duration::days(5);
-        assert!(relay(&store, &bus, now, SETTLE, 10).await.is_err());
+        assert!(relay(&store, &bus, now - SETTLE, 10).await.is_err());
         let mark = load_watermark(&store).await.unwrap().unwrap();
         assert_eq!(day_of_sort_key(&mark), Some(day_of(stuck) - Duration::days(1)));
 

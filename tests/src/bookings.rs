@@ -90,7 +90,19 @@ pub async fn pay(app: &TestApp, token: &str, booking_id: &str) -> Value {
 
 /// Reads the booking until `done` holds (5 s at most).
 pub async fn wait_for(app: &TestApp, token: &str, booking_id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    wait_within(app, token, booking_id, Duration::from_secs(5), done).await
+}
+
+/// [`wait_for`] with its own patience: what goes through the outbox relay waits out its
+/// settling window (`outbox_relay::LOCAL_SETTLE`) first.
+pub async fn wait_within(
+    app: &TestApp,
+    token: &str,
+    booking_id: &str,
+    patience: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + patience;
     loop {
         let answer = app.get(&format!("/bookings/{booking_id}"), Some(token)).await;
         assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);

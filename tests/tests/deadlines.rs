@@ -66,9 +66,9 @@ async fn sweeps_emit_each_due_deadline_once(backend: Backend) {
         .await
         .unwrap();
 
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 0);
     clock.advance(Duration::minutes(16));
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 1);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 1);
     let published = bus.take();
     assert_eq!(published.len(), 1);
     let (queue, event) = &published[0];
@@ -78,11 +78,11 @@ async fn sweeps_emit_each_due_deadline_once(backend: Backend) {
     assert_eq!(event.data["kind"], "holdExpiry");
     assert_eq!(event.data["subjectId"], json!(hold.subject_id));
     // Swept deadlines are gone: the same instant emits nothing more.
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 0);
 
     // A long jump (the sweep was off, or the local clock moved days) still finds every bucket.
     clock.advance(Duration::days(21));
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 3);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 3);
     let mut kinds: Vec<_> = bus
         .take()
         .into_iter()
@@ -97,7 +97,7 @@ async fn sweeps_emit_each_due_deadline_once(backend: Backend) {
             (Queue::ReviewEvents, "reviewWindow".to_owned()),
         ]
     );
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 0);
 }
 
 /// A deadline written after the sweep passed its due hour (an event handled late, after
@@ -109,16 +109,16 @@ async fn a_deadline_written_after_its_hour_was_swept_is_not_lost(backend: Backen
     let bus = RecordingBus::default();
     // The sweep runs a day later with nothing to do, moving its watermark past the payout's hour.
     let payout = deadline(DeadlineKind::Payout, Duration::hours(2), &clock);
-    sweep(store.as_ref(), &bus, clock.now()).await.unwrap();
+    sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap();
     clock.advance(Duration::days(1));
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 0);
     // Then the late consumer schedules it, due 22 hours ago.
     store
         .transact(vec![schedule(&payout, clock.now()).unwrap()])
         .await
         .unwrap();
     clock.advance(Duration::minutes(1));
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 1);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 1);
     let published = bus.take();
     assert_eq!(published[0].1.data["kind"], "payout");
     assert_eq!(
@@ -135,7 +135,7 @@ async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
     let clock = Arc::new(ManualClock::default());
     let store: Arc<dyn Store> = store(backend, clock.clone()).await;
     let bus = RecordingBus::default();
-    sweep(store.as_ref(), &bus, clock.now()).await.unwrap();
+    sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap();
     // One deadline every 9 hours over the 15 days, so that 40 buckets hold one.
     let due: Vec<Deadline> = (1..=40)
         .map(|n| deadline(DeadlineKind::Payout, Duration::hours(9 * n), &clock))
@@ -146,7 +146,7 @@ async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
     }
     clock.advance(Duration::days(15));
     let started = Instant::now();
-    let report = sweep(store.as_ref(), &bus, clock.now()).await.unwrap();
+    let report = sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap();
     let took = started.elapsed();
     eprintln!("{backend:?}: a 15-day catch-up (361 buckets, 40 deadlines) took {took:?}");
     assert_eq!(report.emitted, 40);
@@ -159,7 +159,7 @@ async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
     let mut wanted: Vec<String> = due.iter().map(|d| d.subject_id.clone()).collect();
     wanted.sort();
     assert_eq!(emitted, wanted);
-    assert_eq!(sweep(store.as_ref(), &bus, clock.now()).await.unwrap().emitted, 0);
+    assert_eq!(sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap().emitted, 0);
 }
 
 tests::scenarios! {

@@ -8,7 +8,7 @@ use chrono::Utc;
 use embedded::store::SqliteStore;
 use serde_json::json;
 use shared::bus::sqs::SqsBus;
-use shared::clock::SystemClock;
+use shared::clock::{StoppedClock, SystemClock};
 use shared::events::{BusError, Event, EventBus, EventType, Queue};
 use shared::outbox::{self, RelayReport};
 use shared::store::keys::{self, kind};
@@ -162,7 +162,7 @@ fn booking_with_event(event: &Event) -> Vec<TxAction> {
             item: booking,
             condition: Condition::Absent,
         },
-        outbox::record(Queue::BookingEvents, event).unwrap(),
+        outbox::record(&StoppedClock(event.occurred_at), Queue::BookingEvents, event).unwrap(),
     ]
 }
 
@@ -184,7 +184,7 @@ async fn relay_publishes_a_settled_event_once_and_fifo_drops_its_second_copy() {
 
     // Not settled yet: the relay leaves it to the publish after commit.
     assert_eq!(
-        outbox::relay(&store, &bus, now, outbox::SETTLE, 100).await.unwrap(),
+        outbox::relay(&store, &bus, now - outbox::SETTLE, 100).await.unwrap(),
         published(0)
     );
     outbox::publish_recorded(&bus, &[(Queue::BookingEvents, sent.clone())]).await;
@@ -192,15 +192,16 @@ async fn relay_publishes_a_settled_event_once_and_fifo_drops_its_second_copy() {
 
     let settled = now + outbox::SETTLE + chrono::Duration::seconds(1);
     assert_eq!(
-        outbox::relay(&store, &bus, settled, outbox::SETTLE, 100).await.unwrap(),
+        outbox::relay(&store, &bus, settled - outbox::SETTLE, 100)
+            .await
+            .unwrap(),
         published(1)
     );
     assert_eq!(
         outbox::relay(
             &store,
             &bus,
-            settled + chrono::Duration::minutes(1),
-            outbox::SETTLE,
+            settled + chrono::Duration::minutes(1) - outbox::SETTLE,
             100
         )
         .await
@@ -230,13 +231,15 @@ async fn an_event_whose_publish_failed_is_published_by_the_relay_in_order() {
     let no_queues = SqsBus::new(client.clone(), []);
     outbox::publish_recorded(&no_queues, &[(Queue::BookingEvents, stuck.clone())]).await;
     let settled = stuck.occurred_at + outbox::SETTLE + chrono::Duration::seconds(1);
-    let report = outbox::relay(&store, &no_queues, settled, outbox::SETTLE, 100)
+    let report = outbox::relay(&store, &no_queues, settled - outbox::SETTLE, 100)
         .await
         .unwrap();
     assert_eq!((report.published, report.failed), (0, 1));
     assert_eq!(report.behind_since, Some(sent.occurred_at), "stopped at the first one");
 
-    let report = outbox::relay(&store, &bus, settled, outbox::SETTLE, 100).await.unwrap();
+    let report = outbox::relay(&store, &bus, settled - outbox::SETTLE, 100)
+        .await
+        .unwrap();
     assert_eq!(report, published(2));
 
     let bodies: Vec<Event> = receive(&client, &queue.url, 30)

@@ -238,3 +238,23 @@ async fn every_extra_sample_names_a_route_of_its_function_and_replays() {
         }
     }
 }
+
+/// The outbox relay passes an event once [`shared::outbox::SETTLE`] has gone by since its
+/// transaction took its time; a function still running then could commit an event behind the
+/// relay, which would be lost if its own publish failed. Every function's timeout (its own or
+/// the template's default) is shorter.
+#[test]
+fn every_function_times_out_before_the_outbox_relay_passes_its_events() {
+    let specs = functions(BUILT_IN).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(BUILT_IN).unwrap();
+    let default = template["Globals"]["Function"]["Timeout"].as_i64();
+    for spec in &specs {
+        let own = template["Resources"][spec.logical_id.as_str()]["Properties"]["Timeout"].as_i64();
+        let timeout = own.or(default).unwrap_or(3);
+        assert!(
+            chrono::Duration::seconds(timeout) < shared::outbox::SETTLE,
+            "{}: a {timeout} s timeout",
+            spec.logical_id
+        );
+    }
+}

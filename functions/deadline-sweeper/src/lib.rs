@@ -8,7 +8,7 @@ use shared::store::StoreError;
 
 /// One sweep at the app's clock.
 pub async fn sweep(app: &App) -> Result<SweepReport, StoreError> {
-    deadlines::sweep(app.store.as_ref(), app.bus.as_ref(), app.clock.now()).await
+    deadlines::sweep(app.store.as_ref(), app.bus.as_ref(), app.clock.as_ref()).await
 }
 
 /// The scheduled event's content does not matter: every tick sweeps once.

@@ -21,23 +21,24 @@ pub struct RelayOutcome {
     pub failed: usize,
 }
 
-/// One relay pass over the outbox, publishing what is at least `settle` old
-/// ([`outbox::SETTLE`] in AWS).
+/// One relay pass over the outbox, up to the earliest time the clock told anyone in the last
+/// `settle` ([`outbox::SETTLE`] in AWS): a transaction that took its time before that has
+/// committed or failed by now.
 pub async fn relay(app: &App, settle: chrono::Duration) -> Result<RelayReport, StoreError> {
     outbox::relay(
         app.store.as_ref(),
         app.bus.as_ref(),
-        app.clock.now(),
-        settle,
+        app.clock.earliest_read_within(settle),
         MAX_EVENTS_PER_RUN,
     )
     .await
 }
 
-/// How old an event is before the local API's relay publishes it again. Its store commits a
-/// transaction within milliseconds of the time the request took, but a request slowed by
-/// retries (the fault tests) may take seconds; an eventually consistent read there sees
-/// every committed write.
+/// How long the local API's relay leaves a transaction to commit. Its store commits within
+/// milliseconds of the time recorded, or a few seconds under the fault tests' retries (their
+/// budget is 1.5 s a call). The window is real time: a moved clock does not shorten it
+/// ([`shared::clock::Clock::earliest_read_within`]), since a request still in flight when
+/// the clock jumps days ahead recorded its events by the time before the jump.
 pub const LOCAL_SETTLE: chrono::Duration = chrono::Duration::seconds(5);
 
 /// One relay pass of the local API (every second, and at each clock move).

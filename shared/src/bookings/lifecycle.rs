@@ -342,20 +342,20 @@ where
         let change = serde_json::to_value(change_of(&next, &step)).map_err(ApiError::internal)?;
         if let Some((kind, queue)) = step.transition.event() {
             let event = Event::new(kind, next.id.clone(), now, change.clone());
-            actions.push(outbox::record(queue, &event)?);
+            actions.push(outbox::record(app.clock.as_ref(), queue, &event)?);
             recorded.push((queue, event));
         }
         // Its own event (and id) on its own queue, so the conversation's consumer retries and
         // fails apart from payments and reviews.
         if let Some(kind) = step.transition.message_event() {
             let event = Event::new(kind, next.id.clone(), now, change.clone());
-            actions.push(outbox::record(Queue::MessageEvents, &event)?);
+            actions.push(outbox::record(app.clock.as_ref(), Queue::MessageEvents, &event)?);
             recorded.push((Queue::MessageEvents, event));
         }
         // And its own again for the emails, so a failing mail service delays nothing else.
         if let Some(kind) = step.transition.notification_event() {
             let event = Event::new(kind, next.id.clone(), now, change);
-            actions.push(outbox::record(Queue::Notifications, &event)?);
+            actions.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
             recorded.push((Queue::Notifications, event));
         }
 

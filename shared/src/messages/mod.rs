@@ -19,6 +19,7 @@ use self::model::{Inquiry, Member, Message, MessageKind, Parties};
 use crate::App;
 use crate::auth::Principal;
 use crate::bookings::BookingStatus;
+use crate::clock::Clock;
 use crate::error::{ApiError, Problems};
 use crate::events::{Event, EventType, Queue};
 use crate::outbox;
@@ -281,6 +282,7 @@ fn mail_event(parties: &Parties, message: &Message) -> Option<Event> {
 
 /// Adds the message's email event to `actions`; what to publish once they commit.
 fn with_mail_event(
+    clock: &dyn Clock,
     parties: &Parties,
     message: &Message,
     actions: &mut Vec<TxAction>,
@@ -288,14 +290,14 @@ fn with_mail_event(
     let Some(event) = mail_event(parties, message) else {
         return Ok(Vec::new());
     };
-    actions.push(outbox::record(Queue::Notifications, &event)?);
+    actions.push(outbox::record(clock, Queue::Notifications, &event)?);
     Ok(vec![(Queue::Notifications, event)])
 }
 
 /// Writes a delivery; `false` when the message was already there (a redelivered event).
 async fn deliver(app: &App, parties: &Parties, message: &Message, inquiry: Option<Inquiry>) -> Result<bool, ApiError> {
     let mut actions = delivery(parties, message, inquiry)?;
-    let recorded = with_mail_event(parties, message, &mut actions)?;
+    let recorded = with_mail_event(app.clock.as_ref(), parties, message, &mut actions)?;
     // A collision is retried by the store; one it did not get past is `503`.
     match app.store.transact(actions).await {
         Ok(()) => {
@@ -396,7 +398,7 @@ pub async fn start(app: &App, principal: &Principal, input: StartInput) -> Resul
         };
         let message = text_message(&parties.conversation_id, &principal.user_id, text.clone(), false, now);
         let mut actions = creation(&parties, inquiry, Some(&message), now)?;
-        let recorded = with_mail_event(&parties, &message, &mut actions)?;
+        let recorded = with_mail_event(app.clock.as_ref(), &parties, &message, &mut actions)?;
         match app.store.transact(actions).await {
             Ok(()) => {
                 outbox::publish_recorded(app.bus.as_ref(), &recorded).await;

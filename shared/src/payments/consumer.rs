@@ -234,7 +234,7 @@ async fn pay_out(app: &App, booking_id: &str) -> Result<(), PaymentEventError> {
             update,
             condition: Condition::attribute_equals("status", "scheduled"),
         },
-        outbox::record(Queue::Notifications, &event)?,
+        outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?,
     ];
     match app.store.transact(actions).await {
         Ok(()) => {

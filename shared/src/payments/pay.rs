@@ -16,6 +16,7 @@ use crate::App;
 use crate::auth::Principal;
 use crate::bookings::lifecycle;
 use crate::bookings::{Booking, BookingStatus};
+use crate::clock::Clock;
 use crate::error::{ApiError, FieldError};
 use crate::events::{Event, EventType, Queue};
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
@@ -167,7 +168,11 @@ fn payable(booking: &Booking, now: DateTime<Utc>) -> Result<(), ApiError> {
 type Recorded = Vec<(Queue, Event)>;
 
 /// The actions and events that record a payment's outcome (after the payment's own action).
-pub(crate) fn outcome(payment: &Payment, now: DateTime<Utc>) -> Result<(Vec<TxAction>, Recorded), StoreError> {
+pub(crate) fn outcome(
+    clock: &dyn Clock,
+    payment: &Payment,
+    now: DateTime<Utc>,
+) -> Result<(Vec<TxAction>, Recorded), StoreError> {
     let mut actions = Vec::new();
     let data = |reason: Option<String>| {
         serde_json::to_value(PaymentOutcome {
@@ -214,10 +219,10 @@ pub(crate) fn outcome(payment: &Payment, now: DateTime<Utc>) -> Result<(Vec<TxAc
         // A failed payment is also emailed to the guest: its own event on its own queue.
         let mail = (event.kind == EventType::PaymentFailed)
             .then(|| Event::new(event.kind, event.booking_id.clone(), now, event.data.clone()));
-        actions.push(outbox::record(Queue::BookingEvents, &event)?);
+        actions.push(outbox::record(clock, Queue::BookingEvents, &event)?);
         recorded.push((Queue::BookingEvents, event));
         if let Some(mail) = mail {
-            actions.push(outbox::record(Queue::Notifications, &mail)?);
+            actions.push(outbox::record(clock, Queue::Notifications, &mail)?);
             recorded.push((Queue::Notifications, mail));
         }
     }
@@ -245,7 +250,7 @@ async fn record_new(
         item: payment.to_item()?,
         condition: Condition::Absent,
     }];
-    let (outcome_actions, recorded) = outcome(payment, now)?;
+    let (outcome_actions, recorded) = outcome(app.clock.as_ref(), payment, now)?;
     let paid_positions = if payment.status == PaymentStatus::Succeeded {
         1..3
     } else {

@@ -165,7 +165,7 @@ async fn settle(
                 condition: Condition::VersionEquals(version),
             },
         ];
-        let (outcome_actions, recorded) = outcome(&settled, now)?;
+        let (outcome_actions, recorded) = outcome(app.clock.as_ref(), &settled, now)?;
         actions.extend(outcome_actions);
         match app.store.transact(actions).await {
             Ok(()) => {

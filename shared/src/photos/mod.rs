@@ -449,7 +449,7 @@ pub async fn delete(app: &App, principal: &Principal, property_id: &str, photo_i
                 key: keys::photo(&property.id, &photo.id),
                 condition: Condition::VersionEquals(version),
             },
-            outbox::record(Queue::PhotoEvents, &event)?,
+            outbox::record(app.clock.as_ref(), Queue::PhotoEvents, &event)?,
         ];
         let listed: Vec<ListedPhoto> = property
             .photos

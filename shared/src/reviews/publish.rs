@@ -119,7 +119,7 @@ pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiEr
                 now,
                 serde_json::json!({"reviewId": review.id}),
             );
-            all.push(outbox::record(Queue::Notifications, &event)?);
+            all.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
             recorded.push((Queue::Notifications, event));
         }
         match app.store.transact(all).await {

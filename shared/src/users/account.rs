@@ -84,7 +84,7 @@ fn address_group(folded: &str) -> String {
 
 /// Records `event` on the notifications queue together with `actions`, commits, publishes.
 async fn commit_with_event(app: &App, mut actions: Vec<TxAction>, event: Event) -> Result<(), StoreError> {
-    actions.push(outbox::record(Queue::Notifications, &event)?);
+    actions.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
     app.store.transact(actions).await?;
     outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
     Ok(())

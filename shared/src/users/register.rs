@@ -148,7 +148,7 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
     ];
     // The first verification email goes out through the notifications queue.
     let event = super::account::registered_event(&user);
-    actions.push(outbox::record(Queue::Notifications, &event)?);
+    actions.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
     match app.store.transact(actions).await {
         Ok(()) => {
             outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
