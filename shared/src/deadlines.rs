@@ -242,17 +242,15 @@ async fn emit(
     let deadline: Deadline = item.record()?;
     let data = serde_json::to_value(&deadline).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
     let event = Event::new(EventType::DeadlineReached, deadline.booking_id.clone(), now, data);
-    let queue = deadline.kind.queue();
-    let actions = vec![
-        TxAction::Delete {
-            key: item.key.clone(),
-            condition: Condition::VersionEquals(item.version),
-        },
-        outbox::record(clock, queue, &event)?,
-    ];
+    let recorded = [(deadline.kind.queue(), event)];
+    let mut actions = vec![TxAction::Delete {
+        key: item.key.clone(),
+        condition: Condition::VersionEquals(item.version),
+    }];
+    actions.extend(outbox::record(clock, &recorded)?);
     match store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(bus, &[(queue, event)]).await;
+            outbox::publish_recorded(bus, &recorded).await;
             Ok(Some(deadline.due_at))
         }
         Err(StoreError::TransactionConditionFailed { index: 0 }) => Ok(None),

@@ -1,5 +1,5 @@
-//! The transactional outbox: an event is written as an item in the same transaction as the
-//! change it announces, and published right after the commit. Nothing is deleted on the way:
+//! The transactional outbox: the events of a change are written as one item in the same
+//! transaction as the change they announce, and published right after the commit. Nothing is deleted on the way:
 //! an outbox item costs its one put (a delete, and a secondary index entry to find what is
 //! left, cost three times that again), and DynamoDB's TTL removes it, at no cost, a month
 //! later.
@@ -19,9 +19,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::events::{Event, EventBus, Queue};
+use crate::events::{Event, EventBus, EventType, Queue};
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction};
 
@@ -53,19 +54,87 @@ const PUBLISH_ATTEMPTS: u32 = 3;
 const RELAY_PAGE_SIZE: u32 = 100;
 
 /// What an outbox item holds besides its keys.
+/// One item a transaction, whatever the number of events: in a transaction every item is
+/// billed twice, a unit a KB each, and a booking move records two or three events carrying
+/// the same data, which the item holds once.
 #[derive(Debug, Serialize)]
 struct OutboxRecordRef<'a> {
+    events: Vec<EntryRef<'a>>,
+}
+
+/// An event and its queue, as stored.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EntryRef<'a> {
     queue: Queue,
-    event: &'a Event,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: EventType,
+    occurred_at: DateTime<Utc>,
+    booking_id: &'a str,
+    /// Left out when it is the previous event's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredEntry {
+    queue: Queue,
+    id: String,
+    #[serde(rename = "type")]
+    kind: EventType,
+    occurred_at: DateTime<Utc>,
+    booking_id: String,
+    data: Option<Value>,
 }
 
 /// An outbox item read back.
 #[derive(Debug, Deserialize)]
-struct OutboxRecord {
+#[serde(untagged)]
+enum OutboxRecord {
+    Events {
+        events: Vec<StoredEntry>,
+    },
+    /// One event an item, as written before 2026-12-03 (still read, for a deploy over it).
+    One(Entry),
+}
+
+/// An event to publish and its queue.
+#[derive(Debug, PartialEq, Deserialize)]
+struct Entry {
     queue: Queue,
     event: Event,
 }
 
+impl OutboxRecord {
+    /// The events, in the order they are published; `None` when the first has no data.
+    fn entries(self) -> Option<Vec<Entry>> {
+        let stored = match self {
+            Self::Events { events } => events,
+            Self::One(entry) => return Some(vec![entry]),
+        };
+        let mut entries: Vec<Entry> = Vec::with_capacity(stored.len());
+        for entry in stored {
+            let data = match entry.data {
+                Some(data) => data,
+                None => entries.last()?.event.data.clone(),
+            };
+            let event = Event {
+                id: entry.id,
+                kind: entry.kind,
+                occurred_at: entry.occurred_at,
+                booking_id: entry.booking_id,
+                data,
+            };
+            entries.push(Entry {
+                queue: entry.queue,
+                event,
+            });
+        }
+        Some(entries)
+    }
+}
 /// How far the relay has published: every item of its bucket with a sort key up to
 /// `through`, and every item of the buckets before.
 #[derive(Debug, Serialize, Deserialize)]
@@ -101,16 +170,39 @@ fn day_of_sort_key(sort_key: &str) -> Option<DateTime<Utc>> {
         .map(|at| day_of(at.with_timezone(&Utc)))
 }
 
-/// The outbox item announcing `event` on `queue`, filed under `recorded_at`.
-fn outbox_item(queue: Queue, event: &Event, recorded_at: DateTime<Utc>) -> Result<Item, StoreError> {
-    let key = keys::outbox(&bucket_name(day_of(recorded_at)), &index_time(recorded_at), &event.id);
-    let item = Item::new(key, kind::OUTBOX, &OutboxRecordRef { queue, event })?;
-    Ok(item.with_ttl((recorded_at + RETENTION).timestamp()))
+/// The outbox item announcing `events` (`None` when there are none), filed under
+/// `recorded_at` and the first event's id.
+fn outbox_item(events: &[(Queue, Event)], recorded_at: DateTime<Utc>) -> Result<Option<Item>, StoreError> {
+    let Some((_, first)) = events.first() else {
+        return Ok(None);
+    };
+    let key = keys::outbox(&bucket_name(day_of(recorded_at)), &index_time(recorded_at), &first.id);
+    let mut previous: Option<&Value> = None;
+    let record = OutboxRecordRef {
+        events: events
+            .iter()
+            .map(|(queue, event)| {
+                let data = (previous != Some(&event.data)).then_some(&event.data);
+                previous = Some(&event.data);
+                EntryRef {
+                    queue: *queue,
+                    id: &event.id,
+                    kind: event.kind,
+                    occurred_at: event.occurred_at,
+                    booking_id: &event.booking_id,
+                    data,
+                }
+            })
+            .collect(),
+    };
+    let item = Item::new(key, kind::OUTBOX, &record)?;
+    Ok(Some(item.with_ttl((recorded_at + RETENTION).timestamp())))
 }
 
-/// The transaction action recording `event` for `queue`: include it in the transaction of the
-/// change the event announces, then call [`publish_recorded`] once it
-/// has committed.
+/// The transaction action recording `events` (`None` when there are none): include it in the
+/// transaction of the change they announce, then call [`publish_recorded`] with the same
+/// events once it has committed. A transaction's events share one item, and are published
+/// in their order.
 ///
 /// The item is filed under the time read from `clock` here, not the event's own time: the
 /// relay passes a time once [`SETTLE`] has gone by, so what matters is how long after this
@@ -119,11 +211,11 @@ fn outbox_item(queue: Queue, event: &Event, recorded_at: DateTime<Utc>) -> Resul
 ///
 /// The put requires the key to be free, so recording the same event twice fails the
 /// transaction instead of silently replacing it.
-pub fn record(clock: &dyn Clock, queue: Queue, event: &Event) -> Result<TxAction, StoreError> {
-    Ok(TxAction::Put {
-        item: outbox_item(queue, event, clock.now())?,
+pub fn record(clock: &dyn Clock, events: &[(Queue, Event)]) -> Result<Option<TxAction>, StoreError> {
+    Ok(outbox_item(events, clock.now())?.map(|item| TxAction::Put {
+        item,
         condition: Condition::Absent,
-    })
+    }))
 }
 
 /// Publishes events just recorded by a committed transaction.
@@ -231,8 +323,8 @@ pub async fn relay(
                     break 'buckets;
                 }
                 match relay_one(bus, item).await {
-                    Ok(()) => {
-                        report.published += 1;
+                    Ok(events) => {
+                        report.published += events;
                         done.clone_from(&item.key.sk);
                     }
                     Err(at) => {
@@ -334,10 +426,16 @@ fn occurred_at(item: &Item) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(at).ok().map(|at| at.with_timezone(&Utc))
 }
 
-/// Publishes one outbox item; on failure, when its event occurred (if readable).
-async fn relay_one(bus: &dyn EventBus, item: &Item) -> Result<(), Option<DateTime<Utc>>> {
-    let OutboxRecord { queue, event } = match item.record() {
-        Ok(record) => record,
+/// Publishes the events of one outbox item, in order: how many; on failure, when the event
+/// it stopped at occurred (if readable). Those before it go again with the item at the next
+/// run, and are dropped as duplicates.
+async fn relay_one(bus: &dyn EventBus, item: &Item) -> Result<usize, Option<DateTime<Utc>>> {
+    let entries = match item.record::<OutboxRecord>().map(OutboxRecord::entries) {
+        Ok(Some(entries)) => entries,
+        Ok(None) => {
+            tracing::error!(pk = %item.key.pk, sk = %item.key.sk, "outbox item whose first event has no data");
+            return Err(occurred_at(item));
+        }
         Err(err) => {
             // The relay stops here, and the outbox-age alarm fires: skipping it would lose
             // the event for good. Mend or delete the item (docs/operations.md).
@@ -345,22 +443,25 @@ async fn relay_one(bus: &dyn EventBus, item: &Item) -> Result<(), Option<DateTim
             return Err(occurred_at(item));
         }
     };
-    let mut attempt = 1;
-    loop {
-        match bus.publish(queue, &event).await {
-            Ok(()) => return Ok(()),
-            Err(_) if attempt < PUBLISH_ATTEMPTS => attempt += 1,
-            Err(err) => {
-                tracing::warn!(
-                    event_id = %event.id,
-                    queue = queue.name(),
-                    error = %err,
-                    "outbox relay could not publish"
-                );
-                return Err(Some(event.occurred_at));
+    for Entry { queue, event } in &entries {
+        let mut attempt = 1;
+        loop {
+            match bus.publish(*queue, event).await {
+                Ok(()) => break,
+                Err(_) if attempt < PUBLISH_ATTEMPTS => attempt += 1,
+                Err(err) => {
+                    tracing::warn!(
+                        event_id = %event.id,
+                        queue = queue.name(),
+                        error = %err,
+                        "outbox relay could not publish"
+                    );
+                    return Err(Some(event.occurred_at));
+                }
             }
         }
     }
+    Ok(entries.len())
 }
 
 #[cfg(test)]
@@ -374,7 +475,7 @@ mod tests {
 
     use super::*;
     use crate::clock::StoppedClock;
-    use crate::events::{BusError, EventType};
+    use crate::events::BusError;
     use crate::store::{Key, Page, Update};
 
     fn start() -> DateTime<Utc> {
@@ -405,7 +506,15 @@ mod tests {
         let event = event_at("B1", 1_500);
         // Recorded 1.5 s after the event took its time (reads and retries in between).
         let recorded_at = start() + Duration::milliseconds(3_000);
-        let action = record(&StoppedClock(recorded_at), Queue::PaymentEvents, &event).unwrap();
+        // Data like the previous event's is stored once; different data again.
+        let mail = event_at("B1", 1_500);
+        let other = Event::new(EventType::PaymentFailed, "B1", start(), json!({"amount": 2}));
+        let events = [
+            (Queue::PaymentEvents, event.clone()),
+            (Queue::Notifications, mail.clone()),
+            (Queue::Notifications, other.clone()),
+        ];
+        let action = record(&StoppedClock(recorded_at), &events).unwrap().unwrap();
         let TxAction::Put { item, condition } = action else {
             panic!("expected a put, got {action:?}");
         };
@@ -417,9 +526,30 @@ mod tests {
         assert_eq!(item.kind, kind::OUTBOX);
         assert_eq!((item.gsi1.as_ref(), item.gsi2.as_ref()), (None, None), "no index entry");
         assert_eq!(item.ttl, Some((recorded_at + Duration::days(30)).timestamp()));
+        let stored = item.attrs["events"].as_array().unwrap();
+        let with_data: Vec<bool> = stored.iter().map(|entry| entry.get("data").is_some()).collect();
+        assert_eq!(with_data, [true, false, true], "the same data once");
         let back: OutboxRecord = item.record().unwrap();
-        assert_eq!(back.queue, Queue::PaymentEvents);
-        assert_eq!(back.event, event);
+        let expected = vec![
+            Entry {
+                queue: Queue::PaymentEvents,
+                event,
+            },
+            Entry {
+                queue: Queue::Notifications,
+                event: mail,
+            },
+            Entry {
+                queue: Queue::Notifications,
+                event: other,
+            },
+        ];
+        assert_eq!(
+            back.entries(),
+            Some(expected),
+            "one item for the transaction's events, in order"
+        );
+        assert_eq!(record(&StoppedClock(recorded_at), &[]).unwrap(), None);
     }
 
     /// Just enough of a store for the outbox: gets, puts and table queries of a partition.
@@ -540,7 +670,7 @@ mod tests {
     async fn recorded(store: &FakeStore, events: &[Event]) -> Vec<(Queue, Event)> {
         let actions = events
             .iter()
-            .map(|e| record(&StoppedClock(e.occurred_at), Queue::BookingEvents, e).unwrap())
+            .filter_map(|e| record(&StoppedClock(e.occurred_at), &[(Queue::BookingEvents, e.clone())]).unwrap())
             .collect();
         store.transact(actions).await.unwrap();
         events.iter().map(|e| (Queue::BookingEvents, e.clone())).collect()
@@ -659,6 +789,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_transactions_events_share_one_item_and_go_out_again_from_its_start() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        let (move_event, mail) = (event_at("A", 0), event_at("C", 0));
+        let events = [
+            (Queue::BookingEvents, move_event.clone()),
+            (Queue::Notifications, mail.clone()),
+        ];
+        let action = record(&StoppedClock(start()), &events).unwrap().unwrap();
+        store.transact(vec![action]).await.unwrap();
+        assert_eq!(store.items.lock().unwrap().len(), 1, "one item for both");
+        bus.down_for.lock().unwrap().insert("C".into());
+
+        let report = run(&store, &bus, settled(0), 10).await;
+        assert_eq!((report.published, report.failed), (0, 1), "{report:?}");
+        assert_eq!(bus.take(), ids(std::slice::from_ref(&move_event)), "in order, up to the failure");
+        bus.down_for.lock().unwrap().clear();
+        assert_eq!(run(&store, &bus, settled(0), 10).await, published(2));
+        assert_eq!(bus.take(), ids(&[move_event, mail]), "the whole item again");
+    }
+
+    #[tokio::test]
+    async fn an_item_of_one_event_as_written_before_is_still_published() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        let event = event_at("A", 0);
+        let old = Item::new(
+            keys::outbox("2027-03-01", "2027-03-01T10:00:00.000Z", &event.id),
+            kind::OUTBOX,
+            &json!({"queue": Queue::BookingEvents, "event": event}),
+        )
+        .unwrap();
+        store.put(old, Condition::Absent).await.unwrap();
+        assert_eq!(run(&store, &bus, settled(0), 10).await, published(1));
+        assert_eq!(bus.take(), ids(&[event]));
+    }
+
+    #[tokio::test]
     async fn relay_tries_a_refused_publish_again_before_it_stops() {
         let store = FakeStore::default();
         let bus = FakeBus::default();
@@ -754,7 +922,8 @@ mod tests {
         let mark = load_watermark(&store).await.unwrap().unwrap();
         assert_eq!(
             mark,
-            outbox_item(Queue::BookingEvents, &events[199], events[199].occurred_at)
+            outbox_item(&[(Queue::BookingEvents, events[199].clone())], events[199].occurred_at)
+                .unwrap()
                 .unwrap()
                 .key
                 .sk

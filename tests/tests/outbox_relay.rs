@@ -40,13 +40,11 @@ async fn an_event_in_flight_across_a_clock_jump_is_published(backend: Backend) {
     let event = Event::new(EventType::BookingConfirmed, "B-JUMP", clock.now(), json!({}));
     let id = ulid::Ulid::new().to_string();
     let change = Item::new(Key::new(format!("TEST#{id}"), "CHANGE"), "test", &json!({})).unwrap();
-    let actions = vec![
-        TxAction::Put {
-            item: change,
-            condition: Condition::Absent,
-        },
-        outbox::record(clock.as_ref(), Queue::BookingEvents, &event).unwrap(),
-    ];
+    let mut actions = vec![TxAction::Put {
+        item: change,
+        condition: Condition::Absent,
+    }];
+    actions.extend(outbox::record(clock.as_ref(), &[(Queue::BookingEvents, event.clone())]).unwrap());
     // ...the clock jumps three days while it is in flight, and the relay runs...
     clock.advance(Duration::days(3));
     let report = outbox_relay::relay(&app, settle).await.unwrap();

@@ -157,13 +157,13 @@ fn booking_with_event(event: &Event) -> Vec<TxAction> {
         &json!({"status": "confirmed"}),
     )
     .unwrap();
-    vec![
-        TxAction::Put {
-            item: booking,
-            condition: Condition::Absent,
-        },
-        outbox::record(&StoppedClock(event.occurred_at), Queue::BookingEvents, event).unwrap(),
-    ]
+    let mut actions = vec![TxAction::Put {
+        item: booking,
+        condition: Condition::Absent,
+    }];
+    let recorded = [(Queue::BookingEvents, event.clone())];
+    actions.extend(outbox::record(&StoppedClock(event.occurred_at), &recorded).unwrap());
+    actions
 }
 
 fn published(count: usize) -> RelayReport {

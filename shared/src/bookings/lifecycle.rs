@@ -341,23 +341,21 @@ where
         let mut recorded = Vec::new();
         let change = serde_json::to_value(change_of(&next, &step)).map_err(ApiError::internal)?;
         if let Some((kind, queue)) = step.transition.event() {
-            let event = Event::new(kind, next.id.clone(), now, change.clone());
-            actions.push(outbox::record(app.clock.as_ref(), queue, &event)?);
-            recorded.push((queue, event));
+            recorded.push((queue, Event::new(kind, next.id.clone(), now, change.clone())));
         }
         // Its own event (and id) on its own queue, so the conversation's consumer retries and
         // fails apart from payments and reviews.
         if let Some(kind) = step.transition.message_event() {
-            let event = Event::new(kind, next.id.clone(), now, change.clone());
-            actions.push(outbox::record(app.clock.as_ref(), Queue::MessageEvents, &event)?);
-            recorded.push((Queue::MessageEvents, event));
+            recorded.push((
+                Queue::MessageEvents,
+                Event::new(kind, next.id.clone(), now, change.clone()),
+            ));
         }
         // And its own again for the emails, so a failing mail service delays nothing else.
         if let Some(kind) = step.transition.notification_event() {
-            let event = Event::new(kind, next.id.clone(), now, change);
-            actions.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
-            recorded.push((Queue::Notifications, event));
+            recorded.push((Queue::Notifications, Event::new(kind, next.id.clone(), now, change)));
         }
+        actions.extend(outbox::record(app.clock.as_ref(), &recorded)?);
 
         match app.store.transact(actions).await {
             Ok(()) => {

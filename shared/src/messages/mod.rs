@@ -290,8 +290,9 @@ fn with_mail_event(
     let Some(event) = mail_event(parties, message) else {
         return Ok(Vec::new());
     };
-    actions.push(outbox::record(clock, Queue::Notifications, &event)?);
-    Ok(vec![(Queue::Notifications, event)])
+    let recorded = vec![(Queue::Notifications, event)];
+    actions.extend(outbox::record(clock, &recorded)?);
+    Ok(recorded)
 }
 
 /// Writes a delivery; `false` when the message was already there (a redelivered event).

@@ -227,18 +227,19 @@ async fn pay_out(app: &App, booking_id: &str) -> Result<(), PaymentEventError> {
         .set("status", "paid")
         .set("paidAt", serde_json::to_value(at).map_err(ApiError::internal)?);
     // The host hears of it by email: the event is part of the payout's own write.
-    let event = Event::new(EventType::PayoutPaid, booking_id, at, serde_json::json!({}));
-    let actions = vec![
-        TxAction::Update {
-            key: keys::payout(booking_id),
-            update,
-            condition: Condition::attribute_equals("status", "scheduled"),
-        },
-        outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?,
-    ];
+    let recorded = [(
+        Queue::Notifications,
+        Event::new(EventType::PayoutPaid, booking_id, at, serde_json::json!({})),
+    )];
+    let mut actions = vec![TxAction::Update {
+        key: keys::payout(booking_id),
+        update,
+        condition: Condition::attribute_equals("status", "scheduled"),
+    }];
+    actions.extend(outbox::record(app.clock.as_ref(), &recorded)?);
     match app.store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+            outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
             tracing::info!(booking_id, "payout paid");
             Ok(())
         }

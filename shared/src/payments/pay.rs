@@ -219,13 +219,12 @@ pub(crate) fn outcome(
         // A failed payment is also emailed to the guest: its own event on its own queue.
         let mail = (event.kind == EventType::PaymentFailed)
             .then(|| Event::new(event.kind, event.booking_id.clone(), now, event.data.clone()));
-        actions.push(outbox::record(clock, Queue::BookingEvents, &event)?);
         recorded.push((Queue::BookingEvents, event));
         if let Some(mail) = mail {
-            actions.push(outbox::record(clock, Queue::Notifications, &mail)?);
             recorded.push((Queue::Notifications, mail));
         }
     }
+    actions.extend(outbox::record(clock, &recorded)?);
     Ok((actions, recorded))
 }
 

@@ -435,22 +435,22 @@ pub async fn caption(
 pub async fn delete(app: &App, principal: &Principal, property_id: &str, photo_id: &str) -> Result<(), ApiError> {
     for _ in 0..ATTEMPTS {
         let (property, photo, version) = owned_photo(app, principal, property_id, photo_id).await?;
-        let event = Event::new(
-            EventType::PhotoRemoved,
-            property.id.clone(),
-            app.clock.now(),
-            json!(PhotoRemoved {
-                property_id: property.id.clone(),
-                photo_id: photo.id.clone(),
-            }),
-        );
-        let mut actions = vec![
-            TxAction::Delete {
-                key: keys::photo(&property.id, &photo.id),
-                condition: Condition::VersionEquals(version),
-            },
-            outbox::record(app.clock.as_ref(), Queue::PhotoEvents, &event)?,
-        ];
+        let recorded = [(
+            Queue::PhotoEvents,
+            Event::new(
+                EventType::PhotoRemoved,
+                property.id.clone(),
+                app.clock.now(),
+                json!(PhotoRemoved {
+                    property_id: property.id.clone(),
+                    photo_id: photo.id.clone(),
+                }),
+            ),
+        )];
+        let mut actions = vec![TxAction::Delete {
+            key: keys::photo(&property.id, &photo.id),
+            condition: Condition::VersionEquals(version),
+        }];
         let listed: Vec<ListedPhoto> = property
             .photos
             .iter()
@@ -474,9 +474,10 @@ pub async fn delete(app: &App, principal: &Principal, property_id: &str, photo_i
             // Its slot was given back and its file removed when it was refused.
             PhotoStatus::Rejected => {}
         }
+        actions.extend(outbox::record(app.clock.as_ref(), &recorded)?);
         match app.store.transact(actions).await {
             Ok(()) => {
-                outbox::publish_recorded(app.bus.as_ref(), &[(Queue::PhotoEvents, event)]).await;
+                outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
                 return Ok(());
             }
             Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => continue,

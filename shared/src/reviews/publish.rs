@@ -119,9 +119,9 @@ pub async fn publish_booking(app: &App, booking_id: &str) -> Result<usize, ApiEr
                 now,
                 serde_json::json!({"reviewId": review.id}),
             );
-            all.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
             recorded.push((Queue::Notifications, event));
         }
+        all.extend(outbox::record(app.clock.as_ref(), &recorded)?);
         match app.store.transact(all).await {
             Ok(()) => {
                 outbox::publish_recorded(app.bus.as_ref(), &recorded).await;

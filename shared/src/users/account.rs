@@ -84,9 +84,10 @@ fn address_group(folded: &str) -> String {
 
 /// Records `event` on the notifications queue together with `actions`, commits, publishes.
 async fn commit_with_event(app: &App, mut actions: Vec<TxAction>, event: Event) -> Result<(), StoreError> {
-    actions.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
+    let recorded = [(Queue::Notifications, event)];
+    actions.extend(outbox::record(app.clock.as_ref(), &recorded)?);
     app.store.transact(actions).await?;
-    outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+    outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
     Ok(())
 }
 

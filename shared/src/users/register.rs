@@ -147,11 +147,11 @@ pub async fn register(app: &App, request: RegisterRequest) -> Result<User, ApiEr
         },
     ];
     // The first verification email goes out through the notifications queue.
-    let event = super::account::registered_event(&user);
-    actions.push(outbox::record(app.clock.as_ref(), Queue::Notifications, &event)?);
+    let recorded = [(Queue::Notifications, super::account::registered_event(&user))];
+    actions.extend(outbox::record(app.clock.as_ref(), &recorded)?);
     match app.store.transact(actions).await {
         Ok(()) => {
-            outbox::publish_recorded(app.bus.as_ref(), &[(Queue::Notifications, event)]).await;
+            outbox::publish_recorded(app.bus.as_ref(), &recorded).await;
             Ok(user)
         }
         // The claim is action 0: its condition failing means the address is taken, unless it
