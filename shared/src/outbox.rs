@@ -804,7 +804,11 @@ mod tests {
 
         let report = run(&store, &bus, settled(0), 10).await;
         assert_eq!((report.published, report.failed), (0, 1), "{report:?}");
-        assert_eq!(bus.take(), ids(std::slice::from_ref(&move_event)), "in order, up to the failure");
+        assert_eq!(
+            bus.take(),
+            ids(std::slice::from_ref(&move_event)),
+            "in order, up to the failure"
+        );
         bus.down_for.lock().unwrap().clear();
         assert_eq!(run(&store, &bus, settled(0), 10).await, published(2));
         assert_eq!(bus.take(), ids(&[move_event, mail]), "the whole item again");
