@@ -86,7 +86,14 @@ struct StoredEntry {
     kind: EventType,
     occurred_at: DateTime<Utc>,
     booking_id: String,
+    /// `None` when left out (the previous event's); a stored `null` is the data `null`.
+    #[serde(default, deserialize_with = "present")]
     data: Option<Value>,
+}
+
+/// An attribute that is there, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// An outbox item read back.
@@ -550,6 +557,14 @@ mod tests {
             "one item for the transaction's events, in order"
         );
         assert_eq!(record(&StoppedClock(recorded_at), &[]).unwrap(), None);
+
+        // Data that is `null` is stored as such, not taken for left out.
+        let bare = Event::new(EventType::PaymentFailed, "B1", start(), Value::Null);
+        let item = outbox_item(&[(Queue::Notifications, bare.clone())], recorded_at)
+            .unwrap()
+            .unwrap();
+        let back: OutboxRecord = item.record().unwrap();
+        assert_eq!(back.entries().expect("readable")[0].event, bare);
     }
 
     /// Just enough of a store for the outbox: gets, puts and table queries of a partition.
