@@ -404,8 +404,9 @@ async fn save_watermark(store: &dyn Store, through: &str) -> Result<(), StoreErr
     store.put(mark, Condition::Always).await
 }
 
-/// How many events (up to 10 a day bucket) were recorded after the relay's watermark, up
-/// to `now`: what relay runs have yet to pass (tests wait for none).
+/// How many outbox items (up to 10 a day bucket; an item holds a transaction's events) were
+/// recorded after the relay's watermark, up to `now`: what relay runs have yet to pass (tests
+/// wait for none).
 pub async fn unpublished(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let through = load_watermark(store).await?;
     let first_day = through
