@@ -1,8 +1,8 @@
 //! The transactional outbox: the events of a change are written as one item in the same
-//! transaction as the change they announce, and published right after the commit. Nothing is deleted on the way:
-//! an outbox item costs its one put (a delete, and a secondary index entry to find what is
-//! left, cost three times that again), and DynamoDB's TTL removes it, at no cost, a month
-//! later.
+//! transaction as the change they announce, and published right after the commit. Nothing is
+//! deleted on the way: an outbox item costs its one put (a delete, and a secondary index entry
+//! to find what is left, cost three times that again), and DynamoDB's TTL removes it, at no
+//! cost, a month later.
 //!
 //! What a publish after commit missed (it failed, the function died in between) is published
 //! by [`relay`], every minute: items sit in day buckets of the table (`OUTBOX#<YYYY-MM-DD>`,
@@ -19,10 +19,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::clock::Clock;
-use crate::events::{Event, EventBus, EventType, Queue};
+use crate::events::{Event, EventBus, Queue};
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction};
 
@@ -53,55 +53,21 @@ const PUBLISH_ATTEMPTS: u32 = 3;
 /// Most events one relay page holds.
 const RELAY_PAGE_SIZE: u32 = 100;
 
-/// What an outbox item holds besides its keys.
-/// One item a transaction, whatever the number of events: in a transaction every item is
-/// billed twice, a unit a KB each, and a booking move records two or three events carrying
-/// the same data, which the item holds once.
-#[derive(Debug, Serialize)]
-struct OutboxRecordRef<'a> {
-    events: Vec<EntryRef<'a>>,
-}
-
-/// An event and its queue, as stored.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EntryRef<'a> {
-    queue: Queue,
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: EventType,
-    occurred_at: DateTime<Utc>,
-    booking_id: &'a str,
-    /// Left out when it is the previous event's.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StoredEntry {
-    queue: Queue,
-    id: String,
-    #[serde(rename = "type")]
-    kind: EventType,
-    occurred_at: DateTime<Utc>,
-    booking_id: String,
-    /// `None` when left out (the previous event's); a stored `null` is the data `null`.
-    #[serde(default, deserialize_with = "present")]
-    data: Option<Value>,
-}
-
-/// An attribute that is there, whatever its value (`null` included).
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
-}
+/// What an outbox item holds besides its keys (`events`): the events of one transaction, in
+/// the order they are published, whatever their number (in a transaction every item is billed
+/// twice, a unit a KB each). Each is its [`Event`] envelope with its `queue` beside the
+/// envelope's fields, and without `data` when that is the previous event's: a booking move's
+/// two events carry the same.
+const EVENTS: &str = "events";
+const QUEUE: &str = "queue";
+const DATA: &str = "data";
 
 /// An outbox item read back.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum OutboxRecord {
     Events {
-        events: Vec<StoredEntry>,
+        events: Vec<Map<String, Value>>,
     },
     /// One event an item, as written before 2026-12-03 (still read, for a deploy over it).
     One(Entry),
@@ -114,34 +80,45 @@ struct Entry {
     event: Event,
 }
 
+/// `event` as an outbox item stores it.
+fn stored_entry(queue: Queue, event: &Event, data_as_previous: bool) -> Result<Value, StoreError> {
+    let invalid = |err: serde_json::Error| StoreError::InvalidItem(err.to_string());
+    let mut entry = match serde_json::to_value(event).map_err(invalid)? {
+        Value::Object(entry) => entry,
+        _ => return Err(StoreError::InvalidItem("an event is not a JSON object".into())),
+    };
+    if data_as_previous {
+        entry.remove(DATA);
+    }
+    entry.insert(QUEUE.to_owned(), serde_json::to_value(queue).map_err(invalid)?);
+    Ok(Value::Object(entry))
+}
+
 impl OutboxRecord {
-    /// The events, in the order they are published; `None` when the first has no data.
-    fn entries(self) -> Option<Vec<Entry>> {
+    /// The events, in the order they are published.
+    fn entries(self) -> Result<Vec<Entry>, StoreError> {
         let stored = match self {
             Self::Events { events } => events,
-            Self::One(entry) => return Some(vec![entry]),
+            Self::One(entry) => return Ok(vec![entry]),
         };
+        let unreadable = |why: String| StoreError::InvalidItem(format!("outbox event: {why}"));
         let mut entries: Vec<Entry> = Vec::with_capacity(stored.len());
-        for entry in stored {
-            let data = match entry.data {
-                Some(data) => data,
-                None => entries.last()?.event.data.clone(),
-            };
-            let event = Event {
-                id: entry.id,
-                kind: entry.kind,
-                occurred_at: entry.occurred_at,
-                booking_id: entry.booking_id,
-                data,
-            };
-            entries.push(Entry {
-                queue: entry.queue,
-                event,
-            });
+        for mut entry in stored {
+            let queue = entry.remove(QUEUE).ok_or_else(|| unreadable("no queue".into()))?;
+            let queue: Queue = serde_json::from_value(queue).map_err(|err| unreadable(err.to_string()))?;
+            if !entry.contains_key(DATA) {
+                let previous = entries
+                    .last()
+                    .ok_or_else(|| unreadable("the first has no data".into()))?;
+                entry.insert(DATA.to_owned(), previous.event.data.clone());
+            }
+            let event = serde_json::from_value(Value::Object(entry)).map_err(|err| unreadable(err.to_string()))?;
+            entries.push(Entry { queue, event });
         }
-        Some(entries)
+        Ok(entries)
     }
 }
+
 /// How far the relay has published: every item of its bucket with a sort key up to
 /// `through`, and every item of the buckets before.
 #[derive(Debug, Serialize, Deserialize)]
@@ -184,25 +161,15 @@ fn outbox_item(events: &[(Queue, Event)], recorded_at: DateTime<Utc>) -> Result<
         return Ok(None);
     };
     let key = keys::outbox(&bucket_name(day_of(recorded_at)), &index_time(recorded_at), &first.id);
+    let mut stored = Vec::with_capacity(events.len());
     let mut previous: Option<&Value> = None;
-    let record = OutboxRecordRef {
-        events: events
-            .iter()
-            .map(|(queue, event)| {
-                let data = (previous != Some(&event.data)).then_some(&event.data);
-                previous = Some(&event.data);
-                EntryRef {
-                    queue: *queue,
-                    id: &event.id,
-                    kind: event.kind,
-                    occurred_at: event.occurred_at,
-                    booking_id: &event.booking_id,
-                    data,
-                }
-            })
-            .collect(),
-    };
-    let item = Item::new(key, kind::OUTBOX, &record)?;
+    for (queue, event) in events {
+        stored.push(stored_entry(*queue, event, previous == Some(&event.data))?);
+        previous = Some(&event.data);
+    }
+    // The entries are JSON already: put in as they are, not serialized a second time.
+    let mut item = Item::new(key, kind::OUTBOX, &Map::new())?;
+    item.attrs.insert(EVENTS.to_owned(), Value::Array(stored));
     Ok(Some(item.with_ttl((recorded_at + RETENTION).timestamp())))
 }
 
@@ -438,12 +405,8 @@ fn occurred_at(item: &Item) -> Option<DateTime<Utc>> {
 /// it stopped at occurred (if readable). Those before it go again with the item at the next
 /// run, and are dropped as duplicates.
 async fn relay_one(bus: &dyn EventBus, item: &Item) -> Result<usize, Option<DateTime<Utc>>> {
-    let entries = match item.record::<OutboxRecord>().map(OutboxRecord::entries) {
-        Ok(Some(entries)) => entries,
-        Ok(None) => {
-            tracing::error!(pk = %item.key.pk, sk = %item.key.sk, "outbox item whose first event has no data");
-            return Err(occurred_at(item));
-        }
+    let entries = match item.record::<OutboxRecord>().and_then(OutboxRecord::entries) {
+        Ok(entries) => entries,
         Err(err) => {
             // The relay stops here, and the outbox-age alarm fires: skipping it would lose
             // the event for good. Mend or delete the item (docs/operations.md).
@@ -483,7 +446,7 @@ mod tests {
 
     use super::*;
     use crate::clock::StoppedClock;
-    use crate::events::BusError;
+    use crate::events::{BusError, EventType};
     use crate::store::{Key, Page, Update};
 
     fn start() -> DateTime<Utc> {
@@ -553,7 +516,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            back.entries(),
+            back.entries().ok(),
             Some(expected),
             "one item for the transaction's events, in order"
         );
