@@ -9,6 +9,7 @@ pub mod localstripe;
 pub mod mail;
 pub mod moto;
 pub mod photos;
+pub mod recording;
 pub mod reviews;
 pub mod search;
 pub mod sqs;

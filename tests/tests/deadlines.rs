@@ -2,35 +2,17 @@
 //! the outbox; cancelled and rescheduled ones behave; the local API sweeps within a second
 //! of a clock move.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use async_trait::async_trait;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use shared::clock::{Clock, ManualClock};
 use shared::deadlines::{Deadline, DeadlineKind, cancel, schedule, sweep};
-use shared::events::{BusError, Event, EventBus, EventType, Queue};
+use shared::events::{EventType, Queue};
 use shared::store::Store;
 use tests::app::{Backend, spawn_app, store};
-
-/// A bus that remembers what was published.
-#[derive(Default)]
-struct RecordingBus(Mutex<Vec<(Queue, Event)>>);
-
-#[async_trait]
-impl EventBus for RecordingBus {
-    async fn publish(&self, queue: Queue, event: &Event) -> Result<(), BusError> {
-        self.0.lock().unwrap().push((queue, event.clone()));
-        Ok(())
-    }
-}
-
-impl RecordingBus {
-    fn take(&self) -> Vec<(Queue, Event)> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-}
+use tests::recording::RecordingBus;
 
 fn deadline(kind: DeadlineKind, due_in: Duration, clock: &ManualClock) -> Deadline {
     let id = ulid::Ulid::new().to_string();

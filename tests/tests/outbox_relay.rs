@@ -3,29 +3,17 @@
 //! such a request recorded by the time before the jump (its publish after commit may fail,
 //! and then the relay is the only way it goes out).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use chrono::Duration;
 use serde_json::json;
 use shared::App;
 use shared::clock::{Clock, ManualClock};
-use shared::events::{BusError, Event, EventBus, EventType, Queue};
+use shared::events::{Event, EventType, Queue};
 use shared::outbox;
 use shared::store::{Condition, Item, Key, Store, TxAction};
 use tests::app::{Backend, store, test_settings};
-
-/// Keeps what is published.
-#[derive(Default)]
-struct RecordingBus(Mutex<Vec<String>>);
-
-#[async_trait]
-impl EventBus for RecordingBus {
-    async fn publish(&self, _queue: Queue, event: &Event) -> Result<(), BusError> {
-        self.0.lock().unwrap().push(event.id.clone());
-        Ok(())
-    }
-}
+use tests::recording::RecordingBus;
 
 async fn an_event_in_flight_across_a_clock_jump_is_published(backend: Backend) {
     let clock = Arc::new(ManualClock::default());
@@ -51,13 +39,13 @@ async fn an_event_in_flight_across_a_clock_jump_is_published(backend: Backend) {
     assert_eq!(report.published, 0);
     // ...then the request commits (and its own publish is lost).
     store.transact(actions).await.unwrap();
-    assert!(bus.0.lock().unwrap().is_empty());
+    assert!(bus.take().is_empty());
 
     // Once the window has passed in real time, the relay publishes it.
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let report = outbox_relay::relay(&app, settle).await.unwrap();
     assert_eq!(report.published, 1, "{report:?}");
-    assert_eq!(*bus.0.lock().unwrap(), vec![event.id.clone()]);
+    assert_eq!(bus.take(), vec![(Queue::BookingEvents, event.clone())]);
     assert_eq!(outbox::unpublished(store.as_ref(), clock.now()).await.unwrap(), 0);
 }
 
