@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use crate::clock::Clock;
 use crate::events::{Event, EventBus, Queue};
 use crate::store::keys::{self, kind};
-use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction};
+use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, json_object};
 
 /// How long after its event an outbox item is kept: TTL then removes it. Far longer than any
 /// relay outage the outbox-age alarm (5 minutes) would let go unnoticed, and than the local
@@ -82,15 +82,12 @@ struct Entry {
 
 /// `event` as an outbox item stores it.
 fn stored_entry(queue: Queue, event: &Event, data_as_previous: bool) -> Result<Value, StoreError> {
-    let invalid = |err: serde_json::Error| StoreError::InvalidItem(err.to_string());
-    let mut entry = match serde_json::to_value(event).map_err(invalid)? {
-        Value::Object(entry) => entry,
-        _ => return Err(StoreError::InvalidItem("an event is not a JSON object".into())),
-    };
+    let mut entry = json_object(event)?;
     if data_as_previous {
         entry.remove(DATA);
     }
-    entry.insert(QUEUE.to_owned(), serde_json::to_value(queue).map_err(invalid)?);
+    let queue = serde_json::to_value(queue).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
+    entry.insert(QUEUE.to_owned(), queue);
     Ok(Value::Object(entry))
 }
 
@@ -168,8 +165,8 @@ fn outbox_item(events: &[(Queue, Event)], recorded_at: DateTime<Utc>) -> Result<
         previous = Some(&event.data);
     }
     // The entries are JSON already: put in as they are, not serialized a second time.
-    let mut item = Item::new(key, kind::OUTBOX, &Map::new())?;
-    item.attrs.insert(EVENTS.to_owned(), Value::Array(stored));
+    let attrs = Map::from_iter([(EVENTS.to_owned(), Value::Array(stored))]);
+    let item = Item::of_attrs(key, kind::OUTBOX, attrs);
     Ok(Some(item.with_ttl((recorded_at + RETENTION).timestamp())))
 }
 

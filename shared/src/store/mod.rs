@@ -113,15 +113,25 @@ pub struct Item {
     pub attrs: Map<String, Value>,
 }
 
+/// `record` as a JSON object (what an item's attributes, or an entry inside one, are made of).
+pub fn json_object<T: Serialize>(record: &T) -> Result<Map<String, Value>, StoreError> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(StoreError::InvalidItem("a record must be a JSON object".into())),
+        Err(err) => Err(StoreError::InvalidItem(err.to_string())),
+    }
+}
+
 impl Item {
     /// A new item of `kind` at `key`, version 0, holding `record`'s fields as attributes.
     pub fn new<T: Serialize>(key: Key, kind: &str, record: &T) -> Result<Self, StoreError> {
-        let attrs = match serde_json::to_value(record) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(StoreError::InvalidItem("a record must be a JSON object".into())),
-            Err(err) => return Err(StoreError::InvalidItem(err.to_string())),
-        };
-        Ok(Self {
+        Ok(Self::of_attrs(key, kind, json_object(record)?))
+    }
+
+    /// A new item of `kind` at `key`, version 0, holding `attrs` as they are (for a record
+    /// that is JSON already).
+    pub fn of_attrs(key: Key, kind: &str, attrs: Map<String, Value>) -> Self {
+        Self {
             key,
             kind: kind.to_owned(),
             gsi1: None,
@@ -129,7 +139,7 @@ impl Item {
             ttl: None,
             version: 0,
             attrs,
-        })
+        }
     }
 
     /// Puts the item in `gsi1`.
