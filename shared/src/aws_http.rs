@@ -14,10 +14,11 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::SharedCredentialsProvider;
-use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-use aws_smithy_http_client::{Builder, HttpClientError};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+mod connector;
+
+pub use connector::AwsHttpClientError;
 
 // Amazon Trust Services roots, the only CAs AWS service endpoints (DynamoDB, SQS, STS, ...)
 // chain to: https://www.amazontrust.com/repository/ lists them. Starfield Services Root G2 is
@@ -163,22 +164,13 @@ pub const AMAZON_TRUST_ROOTS: [&str; 5] = [
     STARFIELD_SERVICES_ROOT_G2,
 ];
 
-/// The SDK's HTTP client for Lambda: hyper 1 + rustls with `ring`, trusting
-/// [`AMAZON_TRUST_ROOTS`] only (the platform's native roots are off, so no CA file is read).
+/// The SDK's HTTP client for Lambda: HTTP/1.1 over `reqwest` and rustls with `ring`, trusting
+/// [`AMAZON_TRUST_ROOTS`] only (no platform roots, so no CA file is read; see [`connector`]).
 ///
 /// Plain `http://` endpoints work too (moto through `AWS_ENDPOINT_URL`). Nothing connects
-/// here: connectors are built when an SDK client is built, connections on its first call.
-pub fn http_client() -> Result<SharedHttpClient, HttpClientError> {
-    let trust_store = AMAZON_TRUST_ROOTS
-        .iter()
-        .fold(TrustStore::empty().with_native_roots(false), |store, pem| {
-            store.with_pem_certificate(pem.as_bytes())
-        });
-    let tls_context = TlsContext::builder().with_trust_store(trust_store).build()?;
-    Ok(Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls_context)
-        .build_https())
+/// here, and no connection pool is built: that happens on an SDK client's first call.
+pub fn http_client() -> Result<SharedHttpClient, AwsHttpClientError> {
+    connector::http_client(&AMAZON_TRUST_ROOTS)
 }
 
 /// The SDK config of a Lambda function: `aws_config`'s usual sources (region from
@@ -187,7 +179,7 @@ pub fn http_client() -> Result<SharedHttpClient, HttpClientError> {
 ///
 /// No network call: the region comes from the environment first, and credentials are resolved
 /// lazily by the first request.
-pub async fn sdk_config() -> Result<SdkConfig, HttpClientError> {
+pub async fn sdk_config() -> Result<SdkConfig, AwsHttpClientError> {
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client()?)
         .load()
@@ -294,8 +286,8 @@ pub enum EnvConfigError {
     Missing(&'static str),
     #[error("environment variable {0} is invalid: {1:?}")]
     Invalid(&'static str, String),
-    #[error("AWS SDK HTTP client: {0}")]
-    HttpClient(#[from] HttpClientError),
+    #[error(transparent)]
+    HttpClient(#[from] AwsHttpClientError),
 }
 
 #[cfg(test)]
@@ -315,8 +307,8 @@ mod tests {
             .await
     }
 
-    /// Building an SDK client builds its TLS connector, which parses every compiled-in root and
-    /// panics on one that is not a certificate: this is the check that the PEMs above are sound.
+    /// An SDK client builds on [`http_client`] without a network call (the roots themselves are
+    /// checked as certificates by `connector`'s tests, and HTTPS under them end to end).
     #[tokio::test]
     async fn an_sdk_client_builds_on_the_compiled_in_roots() {
         let config = config_for("https://dynamodb.us-east-1.amazonaws.com").await;
