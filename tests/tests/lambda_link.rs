@@ -22,8 +22,8 @@ fn main() {
 }
 "#;
 
-/// Compiles [`PROGRAM`] as the release profile builds functions (`panic = "abort"`, size
-/// first), with `link_args`, into `dir/name`.
+/// Compiles [`PROGRAM`] as the `release` and `deploy` profiles build functions
+/// (`panic = "abort"`, size first), with `link_args`, into `dir/name`.
 fn build(dir: &Path, name: &str, link_args: &[String]) -> PathBuf {
     let source = dir.join("main.rs");
     std::fs::write(&source, PROGRAM).unwrap();
