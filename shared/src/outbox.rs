@@ -380,13 +380,16 @@ pub async fn unpublished(store: &dyn Store, now: DateTime<Utc>) -> Result<usize,
     let mut count = 0;
     let mut day = first_day;
     while day <= day_of(now) {
-        let query = Query::partition(Index::Table, keys::outbox_bucket(&bucket_name(day))).limit(10);
-        let page = store.query(query).await?;
-        count += page
-            .items
-            .iter()
-            .filter(|item| through.as_ref().is_none_or(|through| item.key.sk > *through))
-            .count();
+        // From just past the watermark: the first items of its bucket may all be published
+        // while a later one is not.
+        let range = match &through {
+            Some(through) if day_of_sort_key(through) == Some(day) => SortKeyRange::From(format!("{through}\u{1}")),
+            _ => SortKeyRange::All,
+        };
+        let query = Query::partition(Index::Table, keys::outbox_bucket(&bucket_name(day)))
+            .range(range)
+            .limit(10);
+        count += store.query(query).await?.items.len();
         day += Duration::days(1);
     }
     Ok(count)
@@ -583,6 +586,7 @@ mod tests {
                     sk >= from.as_str() && sk <= to.as_str()
                 }
                 SortKeyRange::Until(to) => sk <= to.as_str(),
+                SortKeyRange::From(from) => sk >= from.as_str(),
                 other => panic!("not in this fake: {other:?}"),
             };
             let mut items: Vec<Item> = self
@@ -737,6 +741,23 @@ mod tests {
         assert_eq!(bus.take(), ids(&oldest[120..]));
         assert_eq!(unpublished(&store, now).await.unwrap(), 0);
         assert_eq!(run(&store, &bus, now, 1000).await, published(0));
+    }
+
+    #[tokio::test]
+    async fn unpublished_counts_what_follows_the_watermark_in_its_bucket() {
+        let store = FakeStore::default();
+        let bus = FakeBus::default();
+        run(&store, &bus, start(), 10).await;
+        // Twelve events a minute apart, one day bucket; the relay passes the first eleven.
+        let events: Vec<Event> = (0..12).map(|i| event_at(&format!("C{i}"), i * 60_000)).collect();
+        recorded(&store, &events).await;
+        let now = settled(11 * 60_000);
+        assert_eq!(run(&store, &bus, now, 11).await.published, 11);
+        // The bucket's first ten items are all at or before the watermark: the twelfth is
+        // still to publish, and a test waiting for none must keep waiting.
+        assert_eq!(unpublished(&store, now).await.unwrap(), 1);
+        assert_eq!(run(&store, &bus, now, 10).await, published(1));
+        assert_eq!(unpublished(&store, now).await.unwrap(), 0);
     }
 
     #[tokio::test]
