@@ -127,6 +127,17 @@ pub async fn set_clock(client: &dyn Client, now: &str) {
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
 }
 
+/// The local clock's time (`GET /_local/clock`), which [`set_clock`] moves.
+pub async fn local_now(client: &dyn Client) -> chrono::DateTime<chrono::Utc> {
+    let clock = client.send(Method::GET, "/_local/clock", None, None, None).await;
+    assert_eq!(clock.status, StatusCode::OK, "{}", clock.body);
+    clock.body["now"]
+        .as_str()
+        .and_then(|now| chrono::DateTime::parse_from_rfc3339(now).ok())
+        .expect("the local clock's time")
+        .with_timezone(&chrono::Utc)
+}
+
 /// The system messages (`event`) of a conversation page, sorted.
 fn system_events(page: &Value) -> Vec<String> {
     let mut events: Vec<String> = page["items"]

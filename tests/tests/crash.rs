@@ -435,13 +435,7 @@ async fn journey_through_crashes(aws: bool) {
     assert!(kills > 0, "nothing was killed: the run proved nothing");
 
     journey::mail_sent(&client, &trip).await;
-    let clock = client.send(Method::GET, "/_local/clock", None, None, None).await;
-    assert_eq!(clock.status, StatusCode::OK, "{}", clock.body);
-    let server_now = clock.body["now"]
-        .as_str()
-        .and_then(|now| chrono::DateTime::parse_from_rfc3339(now).ok())
-        .expect("the local clock's time")
-        .with_timezone(&chrono::Utc);
+    let server_now = journey::local_now(&client).await;
     settle(&leftovers, &server, server_now).await;
     journey::check(&client, &trip).await;
     server.kill();
