@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 use crate::clock::Clock;
 use crate::events::{Event, EventBus, Queue};
 use crate::store::keys::{self, kind};
-use crate::store::{Condition, Index, Item, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, json_object};
+use crate::store::{
+    Condition, Index, Item, Key, Query, ResumeKey, SortKeyRange, Store, StoreError, TxAction, json_object,
+};
 
 /// How long after its event an outbox item is kept: TTL then removes it. Far longer than any
 /// relay outage the outbox-age alarm (5 minutes) would let go unnoticed, and than the local
@@ -42,9 +44,55 @@ const FIRST_RUN_LOOKBACK: Duration = Duration::days(1);
 /// as `tests/tests/template_and_events.rs` checks), and an eventually consistent read sees it.
 pub const SETTLE: Duration = Duration::minutes(2);
 
-/// Most day buckets one relay run reads: one or two normally, two or three on a first run; a
-/// local clock moved months ahead walks on at the next runs.
-const MAX_BUCKETS_PER_RUN: i64 = 60;
+/// What the relay walks: the events of the outbox, or the deadlines filed by
+/// [`crate::deadlines::schedule`] at the time they come due. Both are day buckets of items in
+/// the outbox's layout, each with its own watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    Outbox,
+    Deadlines,
+}
+
+impl Feed {
+    fn bucket(self, day: &str) -> String {
+        match self {
+            Feed::Outbox => keys::outbox_bucket(day),
+            Feed::Deadlines => keys::deadline_day(day),
+        }
+    }
+
+    fn item_key(self, day: &str, at: &str, event_id: &str) -> Key {
+        match self {
+            Feed::Outbox => keys::outbox(day, at, event_id),
+            Feed::Deadlines => keys::deadline_entry(day, at, event_id),
+        }
+    }
+
+    /// The `kind` of its items.
+    fn kind(self) -> &'static str {
+        match self {
+            Feed::Outbox => kind::OUTBOX,
+            Feed::Deadlines => kind::DEADLINE,
+        }
+    }
+
+    fn watermark(self) -> Key {
+        match self {
+            Feed::Outbox => keys::outbox_watermark(),
+            Feed::Deadlines => keys::deadline_watermark(),
+        }
+    }
+
+    /// Most day buckets one run reads: one or two normally, two or three on a first run; a
+    /// local clock moved months ahead walks on at the next runs. Deadlines walk further at
+    /// once: a clock moved to a stay months ahead reaches its deadlines in one run.
+    fn max_buckets_per_run(self) -> i64 {
+        match self {
+            Feed::Outbox => 60,
+            Feed::Deadlines => 120,
+        }
+    }
+}
 
 /// Publishes of one event a relay run tries before it stops there: one refused send does not
 /// hold up the whole outbox for a minute.
@@ -154,10 +202,15 @@ fn day_of_sort_key(sort_key: &str) -> Option<DateTime<Utc>> {
 /// The outbox item announcing `events` (`None` when there are none), filed under
 /// `recorded_at` and the first event's id.
 fn outbox_item(events: &[(Queue, Event)], recorded_at: DateTime<Utc>) -> Result<Option<Item>, StoreError> {
+    feed_item(Feed::Outbox, events, recorded_at)
+}
+
+/// The item of `feed` holding `events`, filed under `at` and the first event's id.
+fn feed_item(feed: Feed, events: &[(Queue, Event)], at: DateTime<Utc>) -> Result<Option<Item>, StoreError> {
     let Some((_, first)) = events.first() else {
         return Ok(None);
     };
-    let key = keys::outbox(&bucket_name(day_of(recorded_at)), &index_time(recorded_at), &first.id);
+    let key = feed.item_key(&bucket_name(day_of(at)), &index_time(at), &first.id);
     let mut stored = Vec::with_capacity(events.len());
     let mut previous: Option<&Value> = None;
     for (queue, event) in events {
@@ -166,8 +219,8 @@ fn outbox_item(events: &[(Queue, Event)], recorded_at: DateTime<Utc>) -> Result<
     }
     // The entries are JSON already: put in as they are, not serialized a second time.
     let attrs = Map::from_iter([(EVENTS.to_owned(), Value::Array(stored))]);
-    let item = Item::of_attrs(key, kind::OUTBOX, attrs);
-    Ok(Some(item.with_ttl((recorded_at + RETENTION).timestamp())))
+    let item = Item::of_attrs(key, feed.kind(), attrs);
+    Ok(Some(item.with_ttl((at + RETENTION).timestamp())))
 }
 
 /// The transaction action recording `events` (`None` when there are none): include it in the
@@ -187,6 +240,18 @@ pub fn record(clock: &dyn Clock, events: &[(Queue, Event)]) -> Result<Option<TxA
         item,
         condition: Condition::Absent,
     }))
+}
+
+/// The transaction action filing `event` in [`Feed::Deadlines`] under `at`, when it is to
+/// be published: a put that replaces the same deadline filed again (same time and event id),
+/// kept a month past `at` and then removed by TTL.
+pub fn file_deadline(queue: Queue, event: &Event, at: DateTime<Utc>) -> Result<TxAction, StoreError> {
+    let item = feed_item(Feed::Deadlines, &[(queue, event.clone())], at)?
+        .ok_or_else(|| StoreError::InvalidItem("a deadline without its event".to_owned()))?;
+    Ok(TxAction::Put {
+        item,
+        condition: Condition::Always,
+    })
 }
 
 /// Publishes events just recorded by a committed transaction.
@@ -244,8 +309,28 @@ pub async fn relay(
     until: DateTime<Utc>,
     max: usize,
 ) -> Result<RelayReport, StoreError> {
+    Ok(relay_feed(Feed::Outbox, store, bus, until, max).await?.report)
+}
+
+/// What one [`relay_feed`] run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedReport {
+    pub report: RelayReport,
+    /// The earliest time an item published by the run was filed under (`None` when it
+    /// published nothing): for deadlines, how late the most overdue one went out.
+    pub earliest_published: Option<DateTime<Utc>>,
+}
+
+/// [`relay`] over `feed`.
+pub async fn relay_feed(
+    feed: Feed,
+    store: &dyn Store,
+    bus: &dyn EventBus,
+    until: DateTime<Utc>,
+    max: usize,
+) -> Result<FeedReport, StoreError> {
     let until_key = through_time(until);
-    let mut stored = load_watermark(store).await?;
+    let mut stored = load_watermark(store, feed).await?;
     let first_stored = stored.clone();
     // A first run starts a day back; a clock moved back (locally) starts at the new time. Otherwise the walk starts at the watermark however old it is: an event
     // is never skipped for its age (a relay down for longer than the retention finds what TTL
@@ -257,9 +342,10 @@ pub async fn relay(
         .min(until_key.clone());
     let first_day = day_of_sort_key(&through).unwrap_or_else(|| day_of(until));
     // One or two buckets a run, normally; a long walk goes on at the next run.
-    let last_day = day_of(until).min(first_day + Duration::days(MAX_BUCKETS_PER_RUN - 1));
+    let last_day = day_of(until).min(first_day + Duration::days(feed.max_buckets_per_run() - 1));
 
     let mut report = RelayReport::default();
+    let mut earliest_published: Option<DateTime<Utc>> = None;
     let mut unread: Option<StoreError> = None;
     let mut done = through.clone();
     let mut day = first_day;
@@ -276,7 +362,7 @@ pub async fn relay(
         };
         let mut start: Option<ResumeKey> = None;
         loop {
-            let query = Query::partition(Index::Table, keys::outbox_bucket(&bucket_name(day)))
+            let query = Query::partition(Index::Table, feed.bucket(&bucket_name(day)))
                 .range(range.clone())
                 .eventually_consistent()
                 .limit(RELAY_PAGE_SIZE)
@@ -296,6 +382,9 @@ pub async fn relay(
                 match relay_one(bus, item).await {
                     Ok(events) => {
                         report.published += events;
+                        if earliest_published.is_none() {
+                            earliest_published = occurred_at(item);
+                        }
                         done.clone_from(&item.key.sk);
                     }
                     Err(at) => {
@@ -310,7 +399,7 @@ pub async fn relay(
                     // A busy run keeps its progress page by page (a write per 100 events):
                     // one cut short by its timeout does not publish them all again.
                     if stored.as_deref() != Some(done.as_str()) && !page.items.is_empty() {
-                        save_watermark(store, &done).await?;
+                        save_watermark(store, feed, &done).await?;
                         stored = Some(done.clone());
                     }
                     start = Some(next);
@@ -338,28 +427,31 @@ pub async fn relay(
     let moved_back = first_stored.as_deref().is_some_and(|key| done.as_str() < key);
     let worth_writing = report.published > 0 || report.failed > 0 || moved_on || moved_back || unread.is_some();
     if stored.as_deref() != Some(done.as_str()) && worth_writing {
-        save_watermark(store, &done).await?;
+        save_watermark(store, feed, &done).await?;
     }
     if report.published > 0 || report.failed > 0 {
         tracing::info!(published = report.published, failed = report.failed, "outbox relay run");
     }
     match unread {
         Some(err) => Err(err),
-        None => Ok(report),
+        None => Ok(FeedReport {
+            report,
+            earliest_published,
+        }),
     }
 }
 
 /// How far the relay has published (`None` before its first run).
-async fn load_watermark(store: &dyn Store) -> Result<Option<String>, StoreError> {
-    match store.get(&keys::outbox_watermark()).await? {
+async fn load_watermark(store: &dyn Store, feed: Feed) -> Result<Option<String>, StoreError> {
+    match store.get(&feed.watermark()).await? {
         Some(item) => Ok(Some(item.record::<Watermark>()?.through)),
         None => Ok(None),
     }
 }
 
-async fn save_watermark(store: &dyn Store, through: &str) -> Result<(), StoreError> {
+async fn save_watermark(store: &dyn Store, feed: Feed, through: &str) -> Result<(), StoreError> {
     let mark = Item::new(
-        keys::outbox_watermark(),
+        feed.watermark(),
         kind::SWEEP_WATERMARK,
         &Watermark {
             through: through.to_owned(),
@@ -372,7 +464,12 @@ async fn save_watermark(store: &dyn Store, through: &str) -> Result<(), StoreErr
 /// recorded after the relay's watermark, up to `now`: what relay runs have yet to pass (tests
 /// wait for none).
 pub async fn unpublished(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let through = load_watermark(store).await?;
+    unpublished_in(Feed::Outbox, store, now).await
+}
+
+/// [`unpublished`] in `feed`.
+pub async fn unpublished_in(feed: Feed, store: &dyn Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let through = load_watermark(store, feed).await?;
     let first_day = through
         .as_deref()
         .and_then(day_of_sort_key)
@@ -386,7 +483,7 @@ pub async fn unpublished(store: &dyn Store, now: DateTime<Utc>) -> Result<usize,
             Some(through) if day_of_sort_key(through) == Some(day) => SortKeyRange::From(format!("{through}\u{1}")),
             _ => SortKeyRange::All,
         };
-        let query = Query::partition(Index::Table, keys::outbox_bucket(&bucket_name(day)))
+        let query = Query::partition(Index::Table, feed.bucket(&bucket_name(day)))
             .range(range)
             .limit(10);
         count += store.query(query).await?.items.len();
@@ -920,7 +1017,7 @@ mod tests {
         let report = run(&store, &bus, settled(250), 1000).await;
         assert_eq!((report.published, report.failed), (200, 1));
         assert_eq!(store.writes() - before, 2, "after the first and the second page");
-        let mark = load_watermark(&store).await.unwrap().unwrap();
+        let mark = load_watermark(&store, Feed::Outbox).await.unwrap().unwrap();
         assert_eq!(
             mark,
             outbox_item(&[(Queue::BookingEvents, events[199].clone())], events[199].occurred_at)
@@ -964,7 +1061,7 @@ mod tests {
         *store.unreadable.lock().unwrap() = Some(keys::outbox_bucket(&bucket_name(day_of(stuck))));
         let now = settled(0) + Duration::days(5);
         assert!(relay(&store, &bus, now - SETTLE, 10).await.is_err());
-        let mark = load_watermark(&store).await.unwrap().unwrap();
+        let mark = load_watermark(&store, Feed::Outbox).await.unwrap().unwrap();
         assert_eq!(day_of_sort_key(&mark), Some(day_of(stuck) - Duration::days(1)));
 
         // Its event is still published once the bucket reads again, however far the clock

@@ -86,7 +86,7 @@ impl Client for Retrying<'_> {
         for queue in Queue::ALL {
             dead.extend(self.0.bus.dead_letters(queue).await);
         }
-        let watermark = self.0.app.store.get(&keys::sweep_watermark()).await;
+        let watermark = self.0.app.store.get(&keys::deadline_watermark()).await;
         format!("dead letters: {dead:?}\nsweep watermark: {watermark:?}")
     }
 }

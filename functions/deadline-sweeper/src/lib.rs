@@ -1,5 +1,6 @@
 //! Scheduled each minute: every deadline that came due (hold expiry, host answer, payout,
-//! review window) becomes a `DeadlineReached` event on the queue whose consumer acts on it.
+//! review window, check-in instructions and reminder, photo upload) is published as its
+//! `DeadlineReached` event on the queue whose consumer acts on it (`shared::deadlines`).
 
 use shared::App;
 use shared::deadlines::{self, SweepReport};

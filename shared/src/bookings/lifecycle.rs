@@ -430,14 +430,15 @@ fn deadline_actions(
             now,
         )
     };
+    // Nothing is cancelled: a deadline a move made moot (the hold of a paid booking, the
+    // answer to a request, the instructions of a stay that ended) comes and finds nothing to
+    // do (`shared::deadlines`).
     match transition {
-        PayInstantBook => {
-            actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
+        PayInstantBook | Accept => {
             actions.push(instructions()?);
             actions.push(reminder()?);
         }
         PayRequestToBook => {
-            actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
             actions.push(deadlines::schedule(
                 &Deadline {
                     kind: DeadlineKind::HostAnswer,
@@ -448,20 +449,7 @@ fn deadline_actions(
                 now,
             )?);
         }
-        Accept => {
-            actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
-            actions.push(instructions()?);
-            actions.push(reminder()?);
-        }
-        Decline => actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id)),
-        Cancel | Expire => {
-            actions.push(deadlines::cancel(DeadlineKind::HoldExpiry, id));
-            actions.push(deadlines::cancel(DeadlineKind::HostAnswer, id));
-            // A stay that ends before its instructions were posted never gets them.
-            actions.push(deadlines::cancel(DeadlineKind::CheckInInstructions, id));
-            actions.push(deadlines::cancel(DeadlineKind::CheckInReminder, id));
-        }
-        Pay | CheckIn | CheckOut => {}
+        Pay | Decline | Cancel | Expire | CheckIn | CheckOut => {}
     }
     Ok(actions)
 }

@@ -166,7 +166,6 @@ async fn ready(app: &App, photo: &Photo, width: u32, height: u32) -> Result<(), 
                 update: set_photos(&listed)?,
                 condition: photos_unchanged(property.photos_version),
             },
-            crate::deadlines::cancel(DeadlineKind::PhotoUploadExpiry, &photo.id),
         ];
         match app.store.transact(actions).await {
             Ok(()) => {
@@ -201,7 +200,6 @@ async fn reject(app: &App, photo: &Photo, reason: RejectReason) -> Result<(), Ar
             update: Update::new().add("photoSlots", -1),
             condition: Condition::Exists,
         },
-        crate::deadlines::cancel(DeadlineKind::PhotoUploadExpiry, &photo.id),
     ];
     match app.store.transact(actions).await {
         Ok(()) => {

@@ -469,7 +469,7 @@ pub async fn delete(app: &App, principal: &Principal, property_id: &str, photo_i
                     update: Update::new().add("photoSlots", -1),
                     condition: Condition::Exists,
                 });
-                actions.push(deadlines::cancel(DeadlineKind::PhotoUploadExpiry, &photo.id));
+                // Its upload deadline stays: when it comes, the photo is gone and nothing is done.
             }
             // Its slot was given back and its file removed when it was refused.
             PhotoStatus::Rejected => {}

@@ -94,6 +94,22 @@ pub fn outbox_bucket(day: &str) -> String {
     format!("OUTBOX#{day}")
 }
 
+/// A deadline filed at the time it comes due, in the day bucket of that time:
+/// `DEADLINES#<day>` / `<at>#<event id>` (the outbox's layout; `shared::deadlines`).
+pub fn deadline_entry(day: &str, at_rfc3339: &str, event_id: &str) -> Key {
+    Key::new(deadline_day(day), format!("{at_rfc3339}#{event_id}"))
+}
+
+/// The partition of the deadlines coming due on `day` (`YYYY-MM-DD`, UTC).
+pub fn deadline_day(day: &str) -> String {
+    format!("DEADLINES#{day}")
+}
+
+/// How far the deadline sweep has published the filed deadlines: `SWEEP#DEADLINES` / `SWEEP`.
+pub fn deadline_watermark() -> Key {
+    Key::new("SWEEP#DEADLINES", "SWEEP")
+}
+
 /// How far the outbox relay has published: `SWEEP#OUTBOX` / `SWEEP`.
 pub fn outbox_watermark() -> Key {
     Key::new("SWEEP#OUTBOX", "SWEEP")
@@ -182,7 +198,8 @@ pub fn night(property_id: &str, date: &str) -> Key {
 /// The sort-key prefix of a property's nights.
 pub const NIGHT_PREFIX: &str = "NIGHT#";
 
-/// A deadline of `kind` for `subject_id` (one per pair): `DUE#<kind>#<subject>` / `DUE`.
+/// A deadline of `kind` for `subject_id` (one per pair) as written before 2026-12-06, still
+/// swept: `DUE#<kind>#<subject>` / `DUE`.
 pub fn deadline(kind: &str, subject_id: &str) -> Key {
     Key::new(format!("DUE#{kind}#{subject_id}"), "DUE")
 }
@@ -198,7 +215,8 @@ pub fn deadline_index(hour: &str, due_at: &str, kind: &str, subject_id: &str) ->
     IndexKey::new(deadline_bucket(hour), format!("{due_at}#{kind}#{subject_id}"))
 }
 
-/// The hour bucket up to which the deadline sweep has finished: `SWEEP` / `SWEEP`.
+/// The hour bucket up to which the sweep of deadlines in the form written before 2026-12-06
+/// (one item a deadline, in gsi2) has finished: `SWEEP` / `SWEEP`.
 pub fn sweep_watermark() -> Key {
     Key::new("SWEEP", "SWEEP")
 }

@@ -1,80 +1,19 @@
-//! Deadlines: hold expiry, the host's answer, payouts, review windows, check-in instructions. SQS FIFO has no
-//! per-message delay, so a deadline is a `DUE` item in an hour bucket of gsi2; the sweep
-//! (every minute in AWS, at once after a clock move locally) turns each one that came due
-//! into a `DeadlineReached` event through the outbox.
-//!
-//! No rule depends on the sweep being on time: it only tells consumers to act on what the
-//! clock already allows (an expired hold is free for new bookings whether swept or not).
+//! The sweep of deadlines as written before 2026-12-06: one item a deadline
+//! (`DUE#<kind>#<subject>`), in an hour bucket of gsi2, deleted in the transaction that
+//! records its event. Nothing writes this form any more; the sweep goes on until the last of
+//! them has come due (check-in instructions of stays booked months ahead), and can then go
+//! (docs/operations.md, "Deadlines").
 
 use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::{Deadline, SweepReport};
 use crate::clock::Clock;
-use crate::events::{Event, EventBus, EventType, Queue};
+use crate::events::{Event, EventBus, EventType};
 use crate::outbox;
 use crate::store::keys::{self, kind};
 use crate::store::{Condition, Index, Item, Query, SortKeyRange, Store, StoreError, TxAction};
-
-/// What comes due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum DeadlineKind {
-    /// An unpaid booking's hold ends (15 minutes).
-    HoldExpiry,
-    /// A request to book gets no answer from the host (24 hours).
-    HostAnswer,
-    /// The host's payout becomes due (24 hours after check-in).
-    Payout,
-    /// A stay's review window closes (14 days after check-out).
-    ReviewWindow,
-    /// A confirmed stay's check-in instructions are posted (48 hours before check-in).
-    CheckInInstructions,
-    /// A confirmed stay's guest is reminded by email (24 hours before check-in).
-    CheckInReminder,
-    /// A listing photo's file has not arrived (24 hours after its slot): the photo is dropped.
-    /// Subject: the photo id; group: the property id.
-    PhotoUploadExpiry,
-}
-
-impl DeadlineKind {
-    /// Its name in keys and events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeadlineKind::HoldExpiry => "holdExpiry",
-            DeadlineKind::HostAnswer => "hostAnswer",
-            DeadlineKind::Payout => "payout",
-            DeadlineKind::ReviewWindow => "reviewWindow",
-            DeadlineKind::CheckInInstructions => "checkInInstructions",
-            DeadlineKind::CheckInReminder => "checkInReminder",
-            DeadlineKind::PhotoUploadExpiry => "photoUploadExpiry",
-        }
-    }
-
-    /// The queue whose consumer acts on it.
-    pub fn queue(self) -> Queue {
-        match self {
-            DeadlineKind::HoldExpiry | DeadlineKind::HostAnswer => Queue::BookingEvents,
-            DeadlineKind::Payout => Queue::PaymentEvents,
-            DeadlineKind::ReviewWindow => Queue::ReviewEvents,
-            DeadlineKind::CheckInInstructions => Queue::MessageEvents,
-            DeadlineKind::CheckInReminder => Queue::Notifications,
-            DeadlineKind::PhotoUploadExpiry => Queue::PhotoEvents,
-        }
-    }
-}
-
-/// A deadline as stored, and as the `data` of its `DeadlineReached` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deadline {
-    pub kind: DeadlineKind,
-    /// What it is about (a booking id, a payout's booking id, ...).
-    pub subject_id: String,
-    /// The FIFO group of its event.
-    pub booking_id: String,
-    pub due_at: DateTime<Utc>,
-}
 
 /// Most hour buckets one sweep walks (a sweep that was off for longer resumes next run).
 const MAX_BUCKETS_PER_SWEEP: i64 = 24 * 120;
@@ -93,15 +32,15 @@ fn due_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The action that sets `deadline` (replacing an earlier one of the same kind and subject),
-/// written at `now`.
+/// The action that sets `deadline` in the form written before 2026-12-06 (replacing an earlier
+/// one of the same kind and subject), written at `now`: what the tests of this sweep write.
 ///
 /// A deadline goes in the bucket of its due hour, or of `now`'s hour when it is already due:
 /// the sweep's watermark may have passed its due hour by the time it is written (an event
 /// handled late, after retries or a dead-letter redrive, scheduling a payout due an hour ago),
 /// and the sweep never walks back further than its watermark. `now`'s bucket is always walked
 /// again, so a late deadline is acted on at the next sweep.
-pub fn schedule(deadline: &Deadline, now: DateTime<Utc>) -> Result<TxAction, StoreError> {
+pub fn schedule_legacy(deadline: &Deadline, now: DateTime<Utc>) -> Result<TxAction, StoreError> {
     let kind_name = deadline.kind.as_str();
     let item = Item::new(
         keys::deadline(kind_name, &deadline.subject_id),
@@ -120,26 +59,6 @@ pub fn schedule(deadline: &Deadline, now: DateTime<Utc>) -> Result<TxAction, Sto
     })
 }
 
-/// The action that drops the deadline of `kind` for `subject_id`, if any.
-pub fn cancel(kind: DeadlineKind, subject_id: &str) -> TxAction {
-    TxAction::Delete {
-        key: keys::deadline(kind.as_str(), subject_id),
-        condition: Condition::Always,
-    }
-}
-
-/// What one sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct SweepReport {
-    /// Deadlines turned into events.
-    pub emitted: usize,
-    /// Deadlines changed or removed while the sweep looked at them (left alone).
-    pub skipped: usize,
-    /// How long after its due time the most overdue deadline emitted was handled, in
-    /// seconds (0 when none was emitted): the sweep's lag.
-    pub most_overdue_secs: i64,
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Watermark {
@@ -154,8 +73,12 @@ struct Watermark {
 /// `now`'s hour. Each deadline is deleted in the same transaction that records its event, on
 /// the condition that it is unchanged, so concurrent sweeps emit it once and a deadline
 /// rescheduled meanwhile waits for its new time.
-pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, clock: &dyn Clock) -> Result<SweepReport, StoreError> {
-    let now = clock.now();
+pub async fn sweep(
+    store: &dyn Store,
+    bus: &dyn EventBus,
+    clock: &dyn Clock,
+    now: DateTime<Utc>,
+) -> Result<SweepReport, StoreError> {
     let now_hour = hour_of(now);
     let watermark = match store.get(&keys::sweep_watermark()).await? {
         Some(item) => Some(item.record::<Watermark>()?.hour),
@@ -204,12 +127,15 @@ pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, clock: &dyn Clock) -> 
             }
         }
     }
-    let mark = Item::new(
-        keys::sweep_watermark(),
-        kind::SWEEP_WATERMARK,
-        &Watermark { hour: resume_from },
-    )?;
-    store.put(mark, Condition::Always).await?;
+    // Written when it moves (once an hour), not every minute.
+    if watermark != Some(resume_from) {
+        let mark = Item::new(
+            keys::sweep_watermark(),
+            kind::SWEEP_WATERMARK,
+            &Watermark { hour: resume_from },
+        )?;
+        store.put(mark, Condition::Always).await?;
+    }
     Ok(report)
 }
 
@@ -270,13 +196,5 @@ mod tests {
         assert_eq!(bucket_name(hour_of(at)), "2026-11-24T15");
         assert!(due_text(at) < due_text(at + Duration::milliseconds(1)));
         assert_eq!(due_text(hour_of(at)), "2026-11-24T15:00:00.000Z");
-    }
-
-    #[test]
-    fn each_kind_goes_to_the_queue_that_acts_on_it() {
-        assert_eq!(DeadlineKind::HoldExpiry.queue(), Queue::BookingEvents);
-        assert_eq!(DeadlineKind::Payout.queue(), Queue::PaymentEvents);
-        assert_eq!(DeadlineKind::ReviewWindow.queue(), Queue::ReviewEvents);
-        assert_eq!(DeadlineKind::CheckInInstructions.queue(), Queue::MessageEvents);
     }
 }
