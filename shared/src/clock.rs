@@ -16,7 +16,20 @@ pub trait Clock: Send + Sync {
     fn earliest_read_within(&self, window: Duration) -> DateTime<Utc> {
         self.now() - window
     }
+
+    /// How long after a read of this clock a transaction that took its time from it can
+    /// still commit: what a deadline filed at that time stays ahead of
+    /// (`crate::deadlines::schedule`). In Lambda, the outbox's settling time, longer than
+    /// every function's timeout.
+    fn commit_window(&self) -> Duration {
+        crate::outbox::SETTLE
+    }
 }
+
+/// [`Clock::commit_window`] of the local API's clock: its store commits within milliseconds,
+/// or a few seconds under the fault tests' retries (their budget is 1.5 s a call), as for its
+/// outbox relay's settling window.
+pub const LOCAL_COMMIT_WINDOW: Duration = Duration::seconds(5);
 
 /// The machine's clock: what Lambda uses.
 #[derive(Debug, Default, Clone, Copy)]
@@ -111,6 +124,10 @@ impl Clock for ManualClock {
 
     /// The window's start read through the smallest offset current at any time in it: the
     /// one now, or one replaced since the window began.
+    fn commit_window(&self) -> Duration {
+        LOCAL_COMMIT_WINDOW
+    }
+
     fn earliest_read_within(&self, window: Duration) -> DateTime<Utc> {
         let start = Utc::now() - window;
         let smallest = self.read(|offsets| {

@@ -11,7 +11,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
 use shared::clock::{Clock, ManualClock};
-use shared::deadlines::{Deadline, DeadlineKind, LEAD, legacy, schedule, sweep};
+use shared::deadlines::{Deadline, DeadlineKind, legacy, schedule, sweep};
 use shared::events::{EventType, Queue};
 use shared::store::Store;
 use tests::app::{Backend, spawn_app, store};
@@ -42,12 +42,12 @@ async fn sweeps_publish_each_due_deadline_once(backend: Backend) {
     let review = deadline(DeadlineKind::ReviewWindow, Duration::days(20), &clock);
     let actions = [&hold, &answer, &payout, &review]
         .iter()
-        .map(|d| schedule(d, clock.now()).unwrap())
+        .map(|d| schedule(d, clock.as_ref()).unwrap())
         .collect();
     store.transact(actions).await.unwrap();
     // Both reviews of a stay set its window: filed again, it is still one deadline.
     store
-        .transact(vec![schedule(&review, clock.now()).unwrap()])
+        .transact(vec![schedule(&review, clock.as_ref()).unwrap()])
         .await
         .unwrap();
 
@@ -96,16 +96,16 @@ async fn a_deadline_written_late_goes_out_after_the_lead(backend: Backend) {
     assert_eq!(emitted(store.as_ref(), &bus, &clock).await, 0);
     // The late consumer schedules it, due 22 hours ago; a retry of it schedules it again.
     store
-        .transact(vec![schedule(&payout, clock.now()).unwrap()])
+        .transact(vec![schedule(&payout, clock.as_ref()).unwrap()])
         .await
         .unwrap();
-    clock.advance(Duration::seconds(30));
+    clock.advance(Duration::seconds(1));
     store
-        .transact(vec![schedule(&payout, clock.now()).unwrap()])
+        .transact(vec![schedule(&payout, clock.as_ref()).unwrap()])
         .await
         .unwrap();
     assert_eq!(emitted(store.as_ref(), &bus, &clock).await, 0, "not before the lead");
-    clock.advance(LEAD + Duration::minutes(1));
+    clock.advance(clock.commit_window() + Duration::minutes(1));
     assert_eq!(emitted(store.as_ref(), &bus, &clock).await, 2);
     let published = bus.take();
     assert_eq!(published[0].1.data["kind"], "payout");
@@ -134,7 +134,7 @@ async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
     let due: Vec<Deadline> = (1..=40)
         .map(|n| deadline(DeadlineKind::Payout, Duration::hours(9 * n), &clock))
         .collect();
-    let actions: Vec<_> = due.iter().map(|d| schedule(d, clock.now()).unwrap()).collect();
+    let actions: Vec<_> = due.iter().map(|d| schedule(d, clock.as_ref()).unwrap()).collect();
     for chunk in actions.chunks(20) {
         store.transact(chunk.to_vec()).await.unwrap();
     }
@@ -166,7 +166,7 @@ async fn deadlines_of_the_earlier_form_are_still_swept(backend: Backend) {
     store
         .transact(vec![
             legacy::schedule_legacy(&old, clock.now()).unwrap(),
-            schedule(&new, clock.now()).unwrap(),
+            schedule(&new, clock.as_ref()).unwrap(),
         ])
         .await
         .unwrap();

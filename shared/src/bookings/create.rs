@@ -14,6 +14,7 @@ use super::model::{Booking, BookingStatus, BookingView, HistoryEntry, Terms};
 use super::request::{self, StayRequest};
 use crate::App;
 use crate::auth::Principal;
+use crate::clock::Clock;
 use crate::deadlines::{self, Deadline, DeadlineKind};
 use crate::error::{ApiError, FieldError, Problems};
 use crate::idempotency::{self, Begin, Claim, StoredAnswer};
@@ -158,6 +159,7 @@ fn actions(
     parties: &Parties,
     claim: Option<&Claim>,
     answer: &StoredAnswer,
+    clock: &dyn Clock,
 ) -> Result<(Vec<TxAction>, usize), StoreError> {
     let mut actions = Vec::with_capacity(7 + booking.price.nights as usize);
     actions.push(TxAction::Put {
@@ -191,7 +193,7 @@ fn actions(
             booking_id: booking.id.clone(),
             due_at: booking.hold_expires_at,
         },
-        booking.created_at,
+        clock,
     )?);
     if let Some(claim) = claim {
         actions.push(claim.record(answer, booking.created_at)?);
@@ -224,7 +226,7 @@ async fn write(
     claim: Option<&Claim>,
     answer: &StoredAnswer,
 ) -> Result<Option<StoredAnswer>, ApiError> {
-    let (actions, first_night) = actions(booking, parties, claim, answer)?;
+    let (actions, first_night) = actions(booking, parties, claim, answer, app.clock.as_ref())?;
     match app.store.transact(actions).await {
         Ok(()) => Ok(None),
         Err(StoreError::TransactionConditionFailed { index }) => {

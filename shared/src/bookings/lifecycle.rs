@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::model::{Booking, BookingStatus, HistoryEntry};
 use crate::App;
+use crate::clock::Clock;
 use crate::deadlines::{self, Deadline, DeadlineKind};
 use crate::error::ApiError;
 use crate::events::{Event, EventType, Queue};
@@ -336,7 +337,7 @@ where
                 condition: Condition::Exists,
             });
         }
-        actions.extend(deadline_actions(&current, step.transition, now)?);
+        actions.extend(deadline_actions(&current, step.transition, now, app.clock.as_ref())?);
         actions.extend(step.also.iter().cloned());
         let mut recorded = Vec::new();
         let change = serde_json::to_value(change_of(&next, &step)).map_err(ApiError::internal)?;
@@ -403,6 +404,7 @@ fn deadline_actions(
     current: &Booking,
     transition: Transition,
     now: DateTime<Utc>,
+    clock: &dyn Clock,
 ) -> Result<Vec<TxAction>, StoreError> {
     let id = current.id.as_str();
     let mut actions = Vec::new();
@@ -416,7 +418,7 @@ fn deadline_actions(
                 booking_id: id.to_owned(),
                 due_at: (current.terms.check_in_at(current.check_in) - INSTRUCTIONS_LEAD).max(now),
             },
-            now,
+            clock,
         )
     };
     let reminder = || {
@@ -427,7 +429,7 @@ fn deadline_actions(
                 booking_id: id.to_owned(),
                 due_at: (current.terms.check_in_at(current.check_in) - REMINDER_LEAD).max(now),
             },
-            now,
+            clock,
         )
     };
     // Nothing is cancelled: a deadline a move made moot (the hold of a paid booking, the
@@ -446,7 +448,7 @@ fn deadline_actions(
                     booking_id: id.to_owned(),
                     due_at: now + HOST_ANSWER_WINDOW,
                 },
-                now,
+                clock,
             )?);
         }
         Pay | Decline | Cancel | Expire | CheckIn | CheckOut => {}

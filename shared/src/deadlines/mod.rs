@@ -15,7 +15,7 @@
 //! No rule depends on the sweep being on time: it only tells consumers to act on what the
 //! clock already allows (an expired hold is free for new bookings whether swept or not).
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -86,21 +86,16 @@ pub struct Deadline {
     pub due_at: DateTime<Utc>,
 }
 
-/// How long after the clock was read a deadline is filed at the earliest: a deadline due
-/// sooner (or already due) is filed this far ahead of its writer's now. The sweep publishes up
-/// to its own now, so it must never pass a time at which a transaction still in flight can
-/// file a deadline; every function's timeout is shorter than the outbox's settling time
-/// (`tests/tests/template_and_events.rs` checks), so that is the lead.
-pub const LEAD: Duration = outbox::SETTLE;
-
 /// Most deadlines one sweep publishes; the next sweep takes the rest.
 const MAX_DEADLINES_PER_SWEEP: usize = 1_000;
 
-/// The action that files `deadline`, written at `now`: at its due time, or [`LEAD`] after
-/// `now` when it is due before that. Filing the same deadline again (both reviews of a stay
-/// set its review window) writes the same item again.
-pub fn schedule(deadline: &Deadline, now: DateTime<Utc>) -> Result<TxAction, StoreError> {
-    let at = deadline.due_at.max(now + LEAD);
+/// The action that files `deadline`, written at `clock`'s now: at its due time, or the
+/// clock's [`Clock::commit_window`] after now when it is due before that (2 minutes in
+/// Lambda, 5 s locally). The sweep publishes up to its own now, so it must never pass a time
+/// at which a transaction still in flight can file a deadline. Filing the same deadline again
+/// (both reviews of a stay set its review window) writes the same item again.
+pub fn schedule(deadline: &Deadline, clock: &dyn Clock) -> Result<TxAction, StoreError> {
+    let at = deadline.due_at.max(clock.now() + clock.commit_window());
     let data = serde_json::to_value(deadline).map_err(|err| StoreError::InvalidItem(err.to_string()))?;
     let event = Event {
         id: event_id(deadline),
@@ -163,9 +158,10 @@ pub async fn sweep(store: &dyn Store, bus: &dyn EventBus, clock: &dyn Clock) -> 
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     use super::*;
+    use crate::clock::StoppedClock;
     use crate::store::Condition;
     use crate::store::keys::kind;
 
@@ -185,7 +181,8 @@ mod tests {
     #[test]
     fn a_deadline_is_filed_at_its_due_time_in_its_day_without_an_index_entry() {
         let due = deadline(DeadlineKind::CheckInInstructions, noon());
-        let TxAction::Put { item, condition } = schedule(&due, noon() - Duration::days(3)).unwrap() else {
+        let TxAction::Put { item, condition } = schedule(&due, &StoppedClock(noon() - Duration::days(3))).unwrap()
+        else {
             panic!("a put");
         };
         assert_eq!(condition, Condition::Always, "filing it again replaces it");
@@ -206,7 +203,7 @@ mod tests {
     fn a_deadline_due_within_the_lead_is_filed_the_lead_after_it_was_written() {
         let written = noon();
         let due = deadline(DeadlineKind::Payout, written - Duration::hours(22));
-        let TxAction::Put { item, .. } = schedule(&due, written).unwrap() else {
+        let TxAction::Put { item, .. } = schedule(&due, &StoppedClock(written)).unwrap() else {
             panic!("a put");
         };
         assert!(item.key.sk.starts_with("2026-12-24T12:02:00.000Z#"), "{}", item.key.sk);

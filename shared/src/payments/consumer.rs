@@ -208,7 +208,7 @@ async fn schedule_payout(app: &App, event: &Event) -> Result<(), PaymentEventErr
                 booking_id: event.booking_id.clone(),
                 due_at: payout.available_at,
             },
-            app.clock.now(),
+            app.clock.as_ref(),
         )?,
     ];
     match app.store.transact(actions).await {

@@ -230,7 +230,7 @@ pub async fn request_upload(
                 Condition::below("photoSlots", limit),
             ]),
         },
-        deadlines::schedule(&pending_deadline(&photo), photo.created_at)?,
+        deadlines::schedule(&pending_deadline(&photo), app.clock.as_ref())?,
     ];
     match app.store.transact(actions).await {
         Ok(()) => {}

@@ -256,7 +256,7 @@ pub async fn create(
                 booking_id: booking.id.clone(),
                 due_at: closes,
             },
-            now,
+            app.clock.as_ref(),
         )?,
     ];
     let review = match app.store.transact(actions).await {
