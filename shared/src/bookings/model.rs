@@ -145,9 +145,10 @@ impl Terms {
     }
 }
 
-/// A booking as stored (`BOOKING#<id>` / `BOOKING`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A booking (`BOOKING#<id>` / `BOOKING`). It is written and read in the compact stored form
+/// of `super::stored` (`Serialize`/`Deserialize` go through it): the item is rewritten at
+/// every move, and each started kilobyte of it costs a write unit (two in a transaction).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Booking {
     pub id: String,
     pub property_id: String,
@@ -157,36 +158,22 @@ pub struct Booking {
     pub check_out: NaiveDate,
     pub guests: u32,
     pub status: BookingStatus,
-    /// Stored compactly (`super::stored`), as is `history`: the item is rewritten at every
-    /// move, and each started kilobyte of it costs a write unit (two in a transaction).
-    #[serde(
-        serialize_with = "super::stored::serialize_price",
-        deserialize_with = "super::stored::deserialize_price"
-    )]
     pub price: PriceBreakdown,
     pub terms: Terms,
     pub hold_expires_at: DateTime<Utc>,
-    // Absent values are left out of the item rather than stored as nulls (same reason).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_out_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<Money>,
     /// The payment that paid for the booking (set once, in the payment's transaction).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_by: Option<String>,
     /// The guest's conversation about the property, which the booking joined when made
     /// (absent on bookings made before conversations existed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
     pub created_at: DateTime<Utc>,
-    #[serde(serialize_with = "super::stored::serialize_history")]
     pub history: Vec<HistoryEntry>,
     /// Which keyed request made the last move (a digest of its user, route and
     /// `Idempotency-Key`), so that the same request sent again is answered, not refused.
     /// Never shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_request: Option<String>,
 }
 
