@@ -122,12 +122,12 @@ impl Clock for ManualClock {
         Utc::now() + self.offset()
     }
 
-    /// The window's start read through the smallest offset current at any time in it: the
-    /// one now, or one replaced since the window began.
     fn commit_window(&self) -> Duration {
         LOCAL_COMMIT_WINDOW
     }
 
+    /// The window's start read through the smallest offset current at any time in it: the
+    /// one now, or one replaced since the window began.
     fn earliest_read_within(&self, window: Duration) -> DateTime<Utc> {
         let start = Utc::now() - window;
         let smallest = self.read(|offsets| {

@@ -245,8 +245,8 @@ pub fn record(clock: &dyn Clock, events: &[(Queue, Event)]) -> Result<Option<TxA
 /// The transaction action filing `event` in [`Feed::Deadlines`] under `at`, when it is to
 /// be published: a put that replaces the same deadline filed again (same time and event id),
 /// kept a month past `at` and then removed by TTL.
-pub fn file_deadline(queue: Queue, event: &Event, at: DateTime<Utc>) -> Result<TxAction, StoreError> {
-    let item = feed_item(Feed::Deadlines, &[(queue, event.clone())], at)?
+pub fn file_deadline(queue: Queue, event: Event, at: DateTime<Utc>) -> Result<TxAction, StoreError> {
+    let item = feed_item(Feed::Deadlines, &[(queue, event)], at)?
         .ok_or_else(|| StoreError::InvalidItem("a deadline without its event".to_owned()))?;
     Ok(TxAction::Put {
         item,

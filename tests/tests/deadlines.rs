@@ -28,14 +28,19 @@ fn deadline(kind: DeadlineKind, due_in: Duration, clock: &ManualClock) -> Deadli
     }
 }
 
+/// A clock, a store of `backend` on it, and a bus that records what is published.
+async fn setup(backend: Backend) -> (Arc<ManualClock>, Arc<dyn Store>, RecordingBus) {
+    let clock = Arc::new(ManualClock::default());
+    let store: Arc<dyn Store> = store(backend, clock.clone()).await;
+    (clock, store, RecordingBus::default())
+}
+
 async fn emitted(store: &dyn Store, bus: &RecordingBus, clock: &ManualClock) -> usize {
     sweep(store, bus, clock).await.unwrap().emitted
 }
 
 async fn sweeps_publish_each_due_deadline_once(backend: Backend) {
-    let clock = Arc::new(ManualClock::default());
-    let store: Arc<dyn Store> = store(backend, clock.clone()).await;
-    let bus = RecordingBus::default();
+    let (clock, store, bus) = setup(backend).await;
     let hold = deadline(DeadlineKind::HoldExpiry, Duration::minutes(15), &clock);
     let answer = deadline(DeadlineKind::HostAnswer, Duration::minutes(5), &clock);
     let payout = deadline(DeadlineKind::Payout, Duration::hours(30), &clock);
@@ -87,9 +92,7 @@ async fn sweeps_publish_each_due_deadline_once(backend: Backend) {
 /// redrive from the dead-letter queue) goes out the lead after it was written, still saying
 /// when it was due; written again later, it is the same event.
 async fn a_deadline_written_late_goes_out_after_the_lead(backend: Backend) {
-    let clock = Arc::new(ManualClock::default());
-    let store: Arc<dyn Store> = store(backend, clock.clone()).await;
-    let bus = RecordingBus::default();
+    let (clock, store, bus) = setup(backend).await;
     let payout = deadline(DeadlineKind::Payout, Duration::hours(2), &clock);
     sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap();
     clock.advance(Duration::days(1));
@@ -126,9 +129,7 @@ async fn a_deadline_written_late_goes_out_after_the_lead(backend: Backend) {
 /// those 16 day buckets is published once. The time it took is printed (the figure in
 /// docs/performance.md), not asserted.
 async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
-    let clock = Arc::new(ManualClock::default());
-    let store: Arc<dyn Store> = store(backend, clock.clone()).await;
-    let bus = RecordingBus::default();
+    let (clock, store, bus) = setup(backend).await;
     sweep(store.as_ref(), &bus, clock.as_ref()).await.unwrap();
     // One deadline every 9 hours over the 15 days.
     let due: Vec<Deadline> = (1..=40)
@@ -158,9 +159,7 @@ async fn a_sweep_fifteen_days_behind_catches_up_at_once(backend: Backend) {
 /// Deadlines written in the form before 2026-12-06 (an item each, in gsi2) still come due,
 /// beside the filed ones, and are deleted as they go.
 async fn deadlines_of_the_earlier_form_are_still_swept(backend: Backend) {
-    let clock = Arc::new(ManualClock::default());
-    let store: Arc<dyn Store> = store(backend, clock.clone()).await;
-    let bus = RecordingBus::default();
+    let (clock, store, bus) = setup(backend).await;
     let old = deadline(DeadlineKind::HoldExpiry, Duration::minutes(15), &clock);
     let new = deadline(DeadlineKind::HoldExpiry, Duration::minutes(15), &clock);
     store

@@ -13,6 +13,9 @@
 //! earlier form still read.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::model::{Booking, BookingStatus, HistoryEntry, Terms};
@@ -175,38 +178,73 @@ impl Serialize for Booking {
     }
 }
 
-/// An instant as stored: epoch seconds, or RFC 3339 (the earlier form).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum StoredInstant {
-    Seconds(i64),
-    Text(DateTime<Utc>),
+/// An instant as read: epoch seconds, or RFC 3339 (the earlier form). Read by a visitor, not
+/// an untagged enum: every booking read goes through here, and an untagged enum buffers each
+/// value to try its variants.
+struct ReadInstant(DateTime<Utc>);
+
+/// The instant `seconds` after the epoch.
+fn from_seconds<E: de::Error>(seconds: i64) -> Result<DateTime<Utc>, E> {
+    DateTime::from_timestamp(seconds, 0).ok_or_else(|| E::custom("an instant out of range"))
 }
 
-impl StoredInstant {
-    fn instant<E: serde::de::Error>(self) -> Result<DateTime<Utc>, E> {
-        match self {
-            StoredInstant::Seconds(seconds) => {
-                DateTime::from_timestamp(seconds, 0).ok_or_else(|| E::custom("an instant out of range"))
+impl<'de> Deserialize<'de> for ReadInstant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InstantVisitor;
+        impl Visitor<'_> for InstantVisitor {
+            type Value = ReadInstant;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("epoch seconds or an RFC 3339 instant")
             }
-            StoredInstant::Text(at) => Ok(at),
+            fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<ReadInstant, E> {
+                from_seconds(seconds).map(ReadInstant)
+            }
+            fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<ReadInstant, E> {
+                from_seconds(i64::try_from(seconds).map_err(E::custom)?).map(ReadInstant)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ReadInstant, E> {
+                text.parse().map(ReadInstant).map_err(E::custom)
+            }
         }
+        deserializer.deserialize_any(InstantVisitor)
     }
 }
 
-/// A history entry as stored: one string, or a map (the earlier forms, with or without
-/// `reason`).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum StoredEntry {
-    Text(String),
-    Map {
-        status: BookingStatus,
-        actor: String,
-        at: DateTime<Utc>,
-        #[serde(default)]
-        reason: Option<String>,
-    },
+/// A history entry as read: one string, or a map (the earlier forms, with or without
+/// `reason`). Its actor may still be [`GUEST`] or [`HOST`].
+struct ReadEntry(HistoryEntry);
+
+/// The entry `<status>|<actor>|<epoch seconds>[|<reason>]`.
+fn parse_entry<E: de::Error>(text: &str) -> Result<HistoryEntry, E> {
+    let mut parts = text.splitn(4, '|');
+    let (Some(status), Some(actor), Some(at)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(E::custom(format!("a history entry of an unknown form: {text}")));
+    };
+    Ok(HistoryEntry {
+        status: BookingStatus::parse(status).map_err(E::custom)?,
+        actor: actor.to_owned(),
+        at: from_seconds(at.parse::<i64>().map_err(E::custom)?)?,
+        reason: parts.next().map(str::to_owned),
+    })
+}
+
+impl<'de> Deserialize<'de> for ReadEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = ReadEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a history entry")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<ReadEntry, E> {
+                parse_entry(text).map(ReadEntry)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ReadEntry, A::Error> {
+                HistoryEntry::deserialize(de::value::MapAccessDeserializer::new(map)).map(ReadEntry)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
 }
 
 /// A booking as read, in any of its stored forms.
@@ -224,69 +262,44 @@ struct Read {
     #[serde(deserialize_with = "deserialize_price")]
     price: PriceBreakdown,
     terms: Terms,
-    hold_expires_at: StoredInstant,
+    hold_expires_at: ReadInstant,
     #[serde(default)]
-    checked_in_at: Option<StoredInstant>,
+    checked_in_at: Option<ReadInstant>,
     #[serde(default)]
-    checked_out_at: Option<StoredInstant>,
+    checked_out_at: Option<ReadInstant>,
     #[serde(default)]
     refund: Option<Money>,
     #[serde(default)]
     paid_by: Option<String>,
     #[serde(default)]
     conversation_id: Option<String>,
-    created_at: StoredInstant,
-    history: Vec<StoredEntry>,
+    created_at: ReadInstant,
+    history: Vec<ReadEntry>,
     #[serde(default)]
     last_request: Option<String>,
-}
-
-/// A history entry read back, its shortened actor named again.
-fn read_entry<E: serde::de::Error>(entry: StoredEntry, guest_id: &str, host_id: &str) -> Result<HistoryEntry, E> {
-    let (status, actor, at, reason) = match entry {
-        StoredEntry::Map {
-            status,
-            actor,
-            at,
-            reason,
-        } => (status, actor, at, reason),
-        StoredEntry::Text(text) => {
-            let mut parts = text.splitn(4, '|');
-            let (Some(status), Some(actor), Some(at)) = (parts.next(), parts.next(), parts.next()) else {
-                return Err(E::custom(format!("a history entry of an unknown form: {text}")));
-            };
-            let status = BookingStatus::parse(status).map_err(E::custom)?;
-            let at = at.parse::<i64>().map_err(E::custom)?;
-            let at = StoredInstant::Seconds(at).instant()?;
-            (status, actor.to_owned(), at, parts.next().map(str::to_owned))
-        }
-    };
-    let actor = match actor.as_str() {
-        GUEST => guest_id.to_owned(),
-        HOST => host_id.to_owned(),
-        _ => actor,
-    };
-    Ok(HistoryEntry {
-        status,
-        actor,
-        at,
-        reason,
-    })
 }
 
 impl<'de> Deserialize<'de> for Booking {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let read = Read::deserialize(deserializer)?;
-        let optional = |at: Option<StoredInstant>| at.map(StoredInstant::instant).transpose();
-        let mut history = Vec::with_capacity(read.history.len());
-        for entry in read.history {
-            history.push(read_entry(entry, &read.guest_id, &read.host_id)?);
-        }
+        let history = read
+            .history
+            .into_iter()
+            .map(|ReadEntry(mut entry)| {
+                // A shortened actor is named again.
+                match entry.actor.as_str() {
+                    GUEST => entry.actor.clone_from(&read.guest_id),
+                    HOST => entry.actor.clone_from(&read.host_id),
+                    _ => {}
+                }
+                entry
+            })
+            .collect();
         Ok(Booking {
-            hold_expires_at: read.hold_expires_at.instant()?,
-            checked_in_at: optional(read.checked_in_at)?,
-            checked_out_at: optional(read.checked_out_at)?,
-            created_at: read.created_at.instant()?,
+            hold_expires_at: read.hold_expires_at.0,
+            checked_in_at: read.checked_in_at.map(|at| at.0),
+            checked_out_at: read.checked_out_at.map(|at| at.0),
+            created_at: read.created_at.0,
             history,
             id: read.id,
             property_id: read.property_id,

@@ -15,7 +15,7 @@
 //! No rule depends on the sweep being on time: it only tells consumers to act on what the
 //! clock already allows (an expired hold is free for new bookings whether swept or not).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -104,7 +104,7 @@ pub fn schedule(deadline: &Deadline, clock: &dyn Clock) -> Result<TxAction, Stor
         booking_id: deadline.booking_id.clone(),
         data,
     };
-    outbox::file_deadline(deadline.kind.queue(), &event, at)
+    outbox::file_deadline(deadline.kind.queue(), event, at)
 }
 
 /// The id of `deadline`'s event: a ULID of its due time whose random part is a hash of what it
@@ -112,17 +112,17 @@ pub fn schedule(deadline: &Deadline, clock: &dyn Clock) -> Result<TxAction, Stor
 /// consumer that scheduled it late, then again after a retry), is one event for SQS FIFO
 /// deduplication and for the consumers.
 fn event_id(deadline: &Deadline) -> String {
+    let millis = deadline.due_at.timestamp_millis();
     let mut hash = Sha256::new();
     hash.update(deadline.kind.as_str());
     hash.update([0]);
     hash.update(&deadline.subject_id);
     hash.update([0]);
-    hash.update(deadline.due_at.to_rfc3339_opts(SecondsFormat::Millis, true));
+    hash.update(millis.to_be_bytes());
     let digest = hash.finalize();
     let mut random = [0u8; 16];
     random.copy_from_slice(&digest[..16]);
-    let millis = u64::try_from(deadline.due_at.timestamp_millis()).unwrap_or(0);
-    ulid::Ulid::from_parts(millis, u128::from_be_bytes(random)).to_string()
+    ulid::Ulid::from_parts(u64::try_from(millis).unwrap_or(0), u128::from_be_bytes(random)).to_string()
 }
 
 /// What one sweep did.
